@@ -1,0 +1,124 @@
+// Command wootguard hardens a self-hosted Chatwoot: a rate-limiting gateway
+// in front of it, and an update guardian beside it.
+//
+// This package is only the command line: each subcommand parses its flags
+// and calls into internal/... packages. Subcommands live in their own files
+// and add themselves with register, so that the dispatcher stays small.
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"sort"
+	"strings"
+	"syscall"
+)
+
+// command is one subcommand. Name may hold two words ("backup create"):
+// the dispatcher tries the two-word form first.
+type command struct {
+	Name    string
+	Summary string // one line for the command list
+	// Run receives the arguments after the command name. It returns the
+	// process exit code; 2 means a usage error.
+	Run func(ctx context.Context, env *cliEnv, args []string) int
+}
+
+// cliEnv is what a subcommand may touch of the outside world; tests pass
+// buffers instead of the process streams.
+type cliEnv struct {
+	Stdout io.Writer
+	Stderr io.Writer
+	Getenv func(string) string
+}
+
+var commands = map[string]*command{}
+
+func register(c *command) {
+	if _, dup := commands[c.Name]; dup {
+		panic("wootguard: command registered twice: " + c.Name)
+	}
+	commands[c.Name] = c
+}
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	env := &cliEnv{Stdout: os.Stdout, Stderr: os.Stderr, Getenv: os.Getenv}
+	code := run(ctx, env, os.Args[1:])
+	stop()
+	os.Exit(code)
+}
+
+// run dispatches args to a subcommand and returns the exit code.
+func run(ctx context.Context, env *cliEnv, args []string) int {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		if len(args) > 1 && args[0] == "help" {
+			return run(ctx, env, append(args[1:], "--help"))
+		}
+		usage(env.Stdout)
+		if len(args) == 0 {
+			return 2
+		}
+		return 0
+	}
+	if len(args) >= 2 {
+		if c, ok := commands[args[0]+" "+args[1]]; ok {
+			return c.Run(ctx, env, args[2:])
+		}
+	}
+	if c, ok := commands[args[0]]; ok {
+		return c.Run(ctx, env, args[1:])
+	}
+	// A group word alone ("backup") or with --help lists its subcommands.
+	if group := subcommandsOf(args[0]); len(group) > 0 {
+		fmt.Fprintf(env.Stdout, "wootguard %s: subcommands:\n", args[0])
+		for _, c := range group {
+			fmt.Fprintf(env.Stdout, "  %-22s %s\n", c.Name, c.Summary)
+		}
+		fmt.Fprintf(env.Stdout, "\nRun 'wootguard %s SUBCOMMAND --help' for details.\n", args[0])
+		if len(args) > 1 && (args[1] == "-h" || args[1] == "--help") {
+			return 0
+		}
+		if len(args) > 1 {
+			fmt.Fprintf(env.Stderr, "wootguard %s: unknown subcommand %q\n", args[0], args[1])
+		}
+		return 2
+	}
+	fmt.Fprintf(env.Stderr, "wootguard: unknown command %q (run 'wootguard --help')\n", args[0])
+	return 2
+}
+
+func subcommandsOf(group string) []*command {
+	var out []*command
+	for name, c := range commands {
+		if strings.HasPrefix(name, group+" ") {
+			out = append(out, c)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
+
+func usage(w io.Writer) {
+	fmt.Fprint(w, `wootguard hardens a self-hosted Chatwoot.
+
+Usage: wootguard COMMAND [flags]
+
+Commands:
+`)
+	names := make([]string, 0, len(commands))
+	for n := range commands {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		fmt.Fprintf(w, "  %-22s %s\n", n, commands[n].Summary)
+	}
+	fmt.Fprint(w, `
+Run 'wootguard COMMAND --help' for the flags of one command.
+Quick start: wootguard serve --upstream http://127.0.0.1:3000
+`)
+}

@@ -1,0 +1,275 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"reflect"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// Error is a configuration problem at a place in a file. Its text is
+// "file:line: reason", the form editors and operators can jump to.
+type Error struct {
+	File   string
+	Line   int // 0 when the problem has no single line (e.g. a missing file)
+	Reason string
+}
+
+func (e *Error) Error() string {
+	if e.Line > 0 {
+		return fmt.Sprintf("%s:%d: %s", e.File, e.Line, e.Reason)
+	}
+	return fmt.Sprintf("%s: %s", e.File, e.Reason)
+}
+
+// Errors is every problem found in one file, in line order.
+type Errors []*Error
+
+func (es Errors) Error() string {
+	parts := make([]string, len(es))
+	for i, e := range es {
+		parts[i] = e.Error()
+	}
+	return strings.Join(parts, "\n")
+}
+
+// errf builds an Error at the line of node n.
+func errf(file string, n *yaml.Node, format string, args ...any) *Error {
+	line := 0
+	if n != nil {
+		line = n.Line
+	}
+	return &Error{File: file, Line: line, Reason: fmt.Sprintf(format, args...)}
+}
+
+var yamlLineRE = regexp.MustCompile(`^(?:yaml: )?line (\d+): (.*)$`)
+
+// fromYAML turns the yaml package's errors ("line 7: field foo not found in
+// type x") into Errors carrying file and line.
+func fromYAML(file string, err error) error {
+	if err == nil {
+		return nil
+	}
+	var te *yaml.TypeError
+	var lines []string
+	if errors.As(err, &te) {
+		lines = te.Errors
+	} else {
+		lines = []string{err.Error()}
+	}
+	var out Errors
+	for _, l := range lines {
+		e := &Error{File: file, Reason: strings.TrimPrefix(l, "yaml: ")}
+		if m := yamlLineRE.FindStringSubmatch(l); m != nil {
+			e.Line, _ = strconv.Atoi(m[1])
+			e.Reason = friendlyYAML(m[2])
+		}
+		out = append(out, e)
+	}
+	return out
+}
+
+// friendlyYAML rewords the yaml package's Go-flavoured messages.
+func friendlyYAML(s string) string {
+	if m := regexp.MustCompile(`^field (\S+) not found in type .*$`).FindStringSubmatch(s); m != nil {
+		return fmt.Sprintf("unknown key %q", m[1])
+	}
+	if m := regexp.MustCompile(`^cannot unmarshal !!(\w+) (.*) into (.*)$`).FindStringSubmatch(s); m != nil {
+		return fmt.Sprintf("wrong type: got %s %s, want %s", m[1], m[2], goTypeWord(m[3]))
+	}
+	return s
+}
+
+func goTypeWord(t string) string {
+	switch {
+	case strings.HasPrefix(t, "[]"):
+		return "a list"
+	case strings.HasPrefix(t, "map["):
+		return "a mapping"
+	case t == "time.Duration":
+		return "a duration like 30s, 5m, 1h"
+	case strings.HasPrefix(t, "int") || strings.HasPrefix(t, "uint"):
+		return "a whole number"
+	case t == "bool":
+		return "true or false"
+	case t == "string":
+		return "a string"
+	}
+	return "a " + t[strings.LastIndex(t, ".")+1:]
+}
+
+// DecodeNode decodes n into v strictly: unknown keys and wrong types are
+// errors naming file and line.
+func DecodeNode(file string, n *yaml.Node, v any) error {
+	if n == nil || n.Kind == 0 {
+		return nil
+	}
+	// yaml.Node.Decode has no KnownFields switch, so unknown keys are found
+	// by walking the node against v's type; this keeps exact line numbers.
+	if errs := unknownKeys(file, n, reflect.TypeOf(v)); len(errs) > 0 {
+		return errs
+	}
+	if err := n.Decode(v); err != nil {
+		return fromYAML(file, err)
+	}
+	return nil
+}
+
+// unknownKeys reports mapping keys with no matching struct field.
+func unknownKeys(file string, n *yaml.Node, t reflect.Type) Errors {
+	for t != nil && t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if t == nil || n == nil {
+		return nil
+	}
+	if n.Kind == yaml.DocumentNode && len(n.Content) > 0 {
+		n = n.Content[0]
+	}
+	if n.Kind == yaml.AliasNode {
+		n = n.Alias
+	}
+	if reflect.PointerTo(t).Implements(unmarshalerType) {
+		return nil // the type checks itself
+	}
+	var errs Errors
+	switch {
+	case t.Kind() == reflect.Struct && n.Kind == yaml.MappingNode:
+		fields := yamlFields(t)
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k, val := n.Content[i], n.Content[i+1]
+			ft, ok := fields[k.Value]
+			if !ok {
+				errs = append(errs, errf(file, k, "unknown key %q%s", k.Value, suggest(k.Value, fields)))
+				continue
+			}
+			errs = append(errs, unknownKeys(file, val, ft)...)
+		}
+	case (t.Kind() == reflect.Slice || t.Kind() == reflect.Array) && n.Kind == yaml.SequenceNode:
+		for _, c := range n.Content {
+			errs = append(errs, unknownKeys(file, c, t.Elem())...)
+		}
+	case t.Kind() == reflect.Map && n.Kind == yaml.MappingNode:
+		for i := 1; i < len(n.Content); i += 2 {
+			errs = append(errs, unknownKeys(file, n.Content[i], t.Elem())...)
+		}
+	}
+	return errs
+}
+
+var unmarshalerType = reflect.TypeOf((*yaml.Unmarshaler)(nil)).Elem()
+
+// yamlFields maps YAML keys to field types, following ",inline".
+func yamlFields(t reflect.Type) map[string]reflect.Type {
+	out := map[string]reflect.Type{}
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		if !f.IsExported() {
+			continue
+		}
+		tag := f.Tag.Get("yaml")
+		name, opts, _ := strings.Cut(tag, ",")
+		if name == "-" {
+			continue
+		}
+		if strings.Contains(opts, "inline") {
+			ft := f.Type
+			if ft.Kind() == reflect.Pointer {
+				ft = ft.Elem()
+			}
+			if ft.Kind() == reflect.Struct {
+				for k, v := range yamlFields(ft) {
+					out[k] = v
+				}
+			}
+			continue
+		}
+		if name == "" {
+			name = strings.ToLower(f.Name)
+		}
+		out[name] = f.Type
+	}
+	return out
+}
+
+// suggest names the closest known key when the typo is small.
+func suggest(key string, fields map[string]reflect.Type) string {
+	best, bestD := "", 3
+	for k := range fields {
+		if d := editDistance(key, k); d < bestD {
+			best, bestD = k, d
+		}
+	}
+	if best == "" {
+		return ""
+	}
+	return fmt.Sprintf(" (did you mean %q?)", best)
+}
+
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur := make([]int, len(b)+1)
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev = cur
+	}
+	return prev[len(b)]
+}
+
+// LoadSection reads the YAML file at path and strictly decodes the value at
+// the dotted key (for example "updates.schedule") into v. A missing key
+// leaves v unchanged and returns found=false.
+func LoadSection(path, key string, v any) (found bool, err error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return false, &Error{File: path, Reason: err.Error()}
+	}
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		return false, fromYAML(path, err)
+	}
+	n := lookup(&doc, key)
+	if n == nil {
+		return false, nil
+	}
+	return true, DecodeNode(path, n, v)
+}
+
+// lookup walks a dotted key path through mapping nodes.
+func lookup(doc *yaml.Node, key string) *yaml.Node {
+	n := doc
+	if n.Kind == yaml.DocumentNode && len(n.Content) > 0 {
+		n = n.Content[0]
+	}
+	for _, part := range strings.Split(key, ".") {
+		if n.Kind != yaml.MappingNode {
+			return nil
+		}
+		var next *yaml.Node
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			if n.Content[i].Value == part {
+				next = n.Content[i+1]
+			}
+		}
+		if next == nil {
+			return nil
+		}
+		n = next
+	}
+	return n
+}
