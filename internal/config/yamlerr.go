@@ -134,8 +134,8 @@ func unknownKeys(file string, n *yaml.Node, t reflect.Type) Errors {
 	if n.Kind == yaml.AliasNode {
 		n = n.Alias
 	}
-	if reflect.PointerTo(t).Implements(unmarshalerType) {
-		return nil // the type checks itself
+	if t == nodeType || (t.Kind() != reflect.Struct && reflect.PointerTo(t).Implements(unmarshalerType)) {
+		return nil // raw sections are checked by their owners; scalars check themselves
 	}
 	var errs Errors
 	switch {
@@ -162,7 +162,10 @@ func unknownKeys(file string, n *yaml.Node, t reflect.Type) Errors {
 	return errs
 }
 
-var unmarshalerType = reflect.TypeOf((*yaml.Unmarshaler)(nil)).Elem()
+var (
+	unmarshalerType = reflect.TypeOf((*yaml.Unmarshaler)(nil)).Elem()
+	nodeType        = reflect.TypeOf(yaml.Node{})
+)
 
 // yamlFields maps YAML keys to field types, following ",inline".
 func yamlFields(t reflect.Type) map[string]reflect.Type {

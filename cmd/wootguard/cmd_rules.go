@@ -1,0 +1,55 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"text/tabwriter"
+
+	"github.com/wootguard/wootguard/internal/rules"
+)
+
+func init() {
+	register(&command{Name: "rules", Summary: "print the effective rule table (preset + config)", Run: runRules})
+}
+
+func runRules(ctx context.Context, env *cliEnv, args []string) int {
+	fs := newFlagSet(env, "rules", "[--config FILE] [--format text|json]", `
+Print every rule the gateway would enforce, in evaluation order: the
+Chatwoot preset as your environment variables (ENABLE_RACK_ATTACK,
+RACK_ATTACK_LIMIT, RATE_LIMIT_*, ...) tune it, with your config file's
+rules merged in (a rule with a preset rule's name replaces it). Columns:
+type, name, what it matches, the key it counts by, limit/period, mode and
+where it comes from.`)
+	cfgPath := fs.String("config", "", "config file")
+	format := fs.String("format", "text", "text or json")
+	if _, code, ok := parseFlags(env, fs, args); !ok {
+		return code
+	}
+	cfg, err := loadGatewayConfig(env, *cfgPath, "", "")
+	if err != nil {
+		fmt.Fprintln(env.Stderr, err)
+		return 1
+	}
+	rows := rules.Describe(cfg.Spec)
+	switch *format {
+	case "json":
+		enc := json.NewEncoder(env.Stdout)
+		enc.SetIndent("", "  ")
+		enc.Encode(rows)
+	case "text":
+		tw := tabwriter.NewWriter(env.Stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "TYPE\tNAME\tMATCH\tKEY\tLIMIT\tMODE\tSOURCE")
+		for _, r := range rows {
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.Type, r.Name, r.Match, r.Key, r.Limit, r.Mode, r.Source)
+		}
+		tw.Flush()
+		for _, w := range cfg.Warnings {
+			fmt.Fprintf(env.Stderr, "warning: %s\n", w)
+		}
+	default:
+		fmt.Fprintf(env.Stderr, "wootguard rules: unknown format %q\n", *format)
+		return 2
+	}
+	return 0
+}

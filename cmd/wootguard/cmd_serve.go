@@ -1,0 +1,135 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/wootguard/wootguard/internal/config"
+	"github.com/wootguard/wootguard/internal/gateway"
+	"github.com/wootguard/wootguard/internal/store/memory"
+)
+
+func init() {
+	register(&command{Name: "serve", Summary: "run the rate-limiting gateway in front of Chatwoot", Run: runServe})
+}
+
+func runServe(ctx context.Context, env *cliEnv, args []string) int {
+	fs := newFlagSet(env, "serve", "[--config wootguard.yaml] [--listen ADDR] [--upstream URL]", `
+Run the gateway: a reverse proxy that applies Chatwoot's own Rack::Attack
+rules (the "chatwoot" preset, tuned by the same environment variables as
+Chatwoot's .env) plus your own rules from the config file, then forwards
+what passes to Chatwoot with one clean X-Forwarded-For.
+
+Point your TLS terminator or load balancer at --listen, and put its
+address in client_ip.trusted_proxies so wootguard sees real clients.
+Send SIGHUP to reload the config file; a bad file is refused and the
+running rules are kept. SIGTERM/SIGINT shut down gracefully.
+
+Example:
+  wootguard serve --upstream http://127.0.0.1:3000 --listen 0.0.0.0:8080`)
+	cfgPath := fs.String("config", "", "config file (YAML); without it, defaults and the chatwoot preset")
+	listen := fs.String("listen", "", "address to listen on (default from config, else "+config.DefaultListen+")")
+	upstream := fs.String("upstream", "", "Chatwoot's URL (default from config, else "+config.DefaultUpstream+")")
+	if _, code, ok := parseFlags(env, fs, args); !ok {
+		return code
+	}
+	cfg, err := loadGatewayConfig(env, *cfgPath, *listen, *upstream)
+	if err != nil {
+		fmt.Fprintln(env.Stderr, err)
+		return 1
+	}
+	log := newLogger(env, cfg)
+	for _, w := range cfg.Warnings {
+		log.Warn("config: " + w)
+	}
+	st := memory.New(memory.Options{MaxKeys: cfg.MaxKeys})
+	defer st.Close()
+	opts, err := gateway.FromConfig(cfg, st, log)
+	if err != nil {
+		fmt.Fprintln(env.Stderr, err)
+		return 1
+	}
+	gw := gateway.New(opts)
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "wootguard serve: %v\n", err)
+		return 1
+	}
+	log.Info("wootguard gateway listening", "listen", ln.Addr().String(), "upstream", cfg.Upstream.String(),
+		"preset", cfg.PresetName, "throttles", len(cfg.Spec.Throttles), "trusted_proxies", len(cfg.TrustedProxies))
+	if len(cfg.TrustedProxies) == 0 {
+		log.Info("client_ip.trusted_proxies is empty: the TCP peer is the client; behind a proxy, list it there")
+	}
+
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	go func() {
+		for range hup {
+			reloadGateway(env, gw, st, cfg, *cfgPath, *listen, *upstream, log)
+		}
+	}()
+	err = gateway.Serve(ctx, ln, gw, gateway.ServerOptions{
+		ReadHeaderTimeout: time.Duration(cfg.Server.ReadHeaderTimeout),
+		IdleTimeout:       time.Duration(cfg.Server.IdleTimeout),
+		ShutdownTimeout:   time.Duration(cfg.Server.ShutdownTimeout),
+		Logger:            log,
+	})
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "wootguard serve: %v\n", err)
+		return 1
+	}
+	return 0
+}
+
+// reloadGateway swaps in the rules of a re-read config file, or keeps the
+// running ones when the file is bad.
+func reloadGateway(env *cliEnv, gw *gateway.Gateway, st *memory.Store, running *config.Gateway, path, listen, upstream string, log *slog.Logger) {
+	cfg, err := loadGatewayConfig(env, path, listen, upstream)
+	if err == nil {
+		var opts gateway.Options
+		if opts, err = gateway.FromConfig(cfg, st, log); err == nil {
+			if cfg.Listen != running.Listen || cfg.Upstream.String() != running.Upstream.String() {
+				log.Warn("reload: listen and upstream changes need a restart; kept the running ones")
+			}
+			gw.Swap(opts)
+			log.Info("reloaded config", "file", path, "throttles", len(cfg.Spec.Throttles))
+			return
+		}
+	}
+	log.Error("reload refused; running rules kept", "err", err.Error())
+}
+
+func loadGatewayConfig(env *cliEnv, path, listen, upstream string) (*config.Gateway, error) {
+	cfg, err := config.Load(path, env.Getenv)
+	if err != nil {
+		return nil, err
+	}
+	if listen != "" {
+		cfg.Listen = listen
+	}
+	if upstream != "" {
+		u, err := parseUpstream(upstream)
+		if err != nil {
+			return nil, err
+		}
+		cfg.Upstream = u
+	}
+	return cfg, nil
+}
+
+func newLogger(env *cliEnv, cfg *config.Gateway) *slog.Logger {
+	var level slog.Level
+	_ = level.UnmarshalText([]byte(cfg.LogLevel))
+	ho := &slog.HandlerOptions{Level: level}
+	if cfg.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(env.Stderr, ho))
+	}
+	return slog.New(slog.NewTextHandler(env.Stderr, ho))
+}

@@ -1,0 +1,126 @@
+// Package clientip finds the real client address of a request that may
+// have come through proxies.
+//
+// Only when the TCP peer is a trusted proxy are forwarding headers read:
+// the RFC 7239 Forwarded header (for=), else X-Forwarded-For. The list is
+// walked right to left, skipping trusted hops; the first untrusted address
+// is the client. This is Rack 3's req.ip with an explicit trust list
+// (default: trust nobody) instead of "every private address".
+package clientip
+
+import (
+	"net"
+	"net/http"
+	"net/netip"
+	"strings"
+)
+
+// Resolver resolves client addresses. The zero Resolver trusts nobody.
+type Resolver struct {
+	trusted []netip.Prefix
+}
+
+// New returns a Resolver trusting the given proxy networks.
+func New(trusted []netip.Prefix) *Resolver {
+	return &Resolver{trusted: trusted}
+}
+
+// Trusted reports whether ip is a trusted proxy.
+func (r *Resolver) Trusted(ip netip.Addr) bool {
+	for _, p := range r.trusted {
+		if p.Contains(ip) {
+			return true
+		}
+	}
+	return false
+}
+
+// ClientIP returns the client address for a request that arrived from
+// remoteAddr ("host:port") with headers h. It returns the zero Addr when
+// the peer address itself is unusable.
+//
+// Junk entries in forwarding headers never become the client: the walk
+// stops at the first entry that is not an IP address and the nearest
+// trusted hop before it is used instead (Rack would return the junk
+// string and raise on IP rules).
+func (r *Resolver) ClientIP(remoteAddr string, h http.Header) netip.Addr {
+	peer := ParseAddr(remoteAddr)
+	if !peer.IsValid() || !r.Trusted(peer) {
+		return peer
+	}
+	var hops []string
+	if fw := h.Values("Forwarded"); len(fw) > 0 {
+		hops = forwardedFor(fw)
+	} else {
+		hops = splitList(h.Values("X-Forwarded-For"))
+	}
+	client := peer
+	for i := len(hops) - 1; i >= 0; i-- {
+		ip := ParseAddr(hops[i])
+		if !ip.IsValid() {
+			return client
+		}
+		client = ip
+		if !r.Trusted(ip) {
+			return ip
+		}
+	}
+	// Every hop is trusted: the left-most is the best we know (Rack does
+	// the same).
+	return client
+}
+
+// ParseAddr parses an address as it appears in RemoteAddr or forwarding
+// headers: "1.2.3.4", "1.2.3.4:80", "[2001:db8::1]:443", "2001:db8::1",
+// quoted. IPv4-mapped IPv6 is unmapped and zones dropped, so one client
+// has one key. It returns the zero Addr for anything else.
+func ParseAddr(s string) netip.Addr {
+	s = strings.Trim(strings.TrimSpace(s), `"`)
+	if s == "" {
+		return netip.Addr{}
+	}
+	if a, err := netip.ParseAddr(s); err == nil {
+		return a.Unmap().WithZone("")
+	}
+	if ap, err := netip.ParseAddrPort(s); err == nil {
+		return ap.Addr().Unmap().WithZone("")
+	}
+	if host, _, err := net.SplitHostPort(s); err == nil {
+		if a, err := netip.ParseAddr(host); err == nil {
+			return a.Unmap().WithZone("")
+		}
+	}
+	if strings.HasPrefix(s, "[") && strings.HasSuffix(s, "]") {
+		if a, err := netip.ParseAddr(s[1 : len(s)-1]); err == nil {
+			return a.Unmap().WithZone("")
+		}
+	}
+	return netip.Addr{}
+}
+
+func splitList(values []string) []string {
+	var out []string
+	for _, v := range values {
+		for _, part := range strings.Split(v, ",") {
+			out = append(out, strings.TrimSpace(part))
+		}
+	}
+	return out
+}
+
+// forwardedFor extracts the for= values of RFC 7239 Forwarded headers in
+// order; an element without for= yields "" (junk: it stops the walk).
+func forwardedFor(values []string) []string {
+	var out []string
+	for _, elem := range splitList(values) {
+		val := ""
+		for _, pair := range strings.Split(elem, ";") {
+			k, v, ok := strings.Cut(strings.TrimSpace(pair), "=")
+			if ok && strings.EqualFold(strings.TrimSpace(k), "for") {
+				val = strings.TrimSpace(v)
+			}
+		}
+		out = append(out, val)
+	}
+	return out
+}

@@ -1,0 +1,36 @@
+package gateway
+
+import (
+	"log/slog"
+	"time"
+
+	"github.com/wootguard/wootguard/internal/clientip"
+	"github.com/wootguard/wootguard/internal/config"
+	"github.com/wootguard/wootguard/internal/rules"
+	"github.com/wootguard/wootguard/internal/store"
+)
+
+// FromConfig compiles a checked configuration into gateway Options over
+// the given store.
+func FromConfig(c *config.Gateway, st store.Store, log *slog.Logger) (Options, error) {
+	eng, err := Engine(c, st)
+	if err != nil {
+		return Options{}, err
+	}
+	return Options{
+		Upstream:         c.Upstream,
+		Engine:           eng,
+		Resolver:         clientip.New(c.TrustedProxies),
+		RetryAfter:       c.RetryAfter,
+		RateLimitHeaders: c.RateLimitHeaders,
+		BodyLimit:        c.BodyLimit,
+		BodyTimeout:      time.Duration(c.Server.BodyTimeout),
+		UpstreamTimeout:  time.Duration(c.Server.UpstreamTimeout),
+		Logger:           log,
+	}, nil
+}
+
+// Engine compiles the configuration's merged rule set.
+func Engine(c *config.Gateway, st store.Store) (*rules.Engine, error) {
+	return rules.Compile(c.Spec, rules.Options{Store: st, Prefix: c.Prefix, StripExtension: c.StripExtension})
+}

@@ -1,0 +1,238 @@
+// Package gateway is the reverse proxy in front of Chatwoot: it finds the
+// client, asks the rule engine, answers 403/429 itself or forwards the
+// request with clean forwarding headers.
+package gateway
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httputil"
+	"net/netip"
+	"net/url"
+	"sync/atomic"
+	"time"
+
+	"github.com/wootguard/wootguard/internal/clientip"
+	"github.com/wootguard/wootguard/internal/rules"
+)
+
+// Options configures a Gateway.
+type Options struct {
+	Upstream         *url.URL
+	Engine           *rules.Engine
+	Resolver         *clientip.Resolver
+	RetryAfter       bool  // send Retry-After on 429 (and on bans)
+	RateLimitHeaders bool  // send RateLimit-Policy and RateLimit
+	BodyLimit        int64 // bytes buffered for rules that read body params
+	BodyTimeout      time.Duration
+	UpstreamTimeout  time.Duration
+	Logger           *slog.Logger
+	Now              func() time.Time // default time.Now
+}
+
+// Gateway is an http.Handler. Its rules can be swapped while it runs.
+type Gateway struct {
+	state atomic.Pointer[Options]
+	proxy *httputil.ReverseProxy
+	log   *slog.Logger
+}
+
+type ctxKey struct{}
+
+// reqInfo travels with a request from ServeHTTP to the proxy hooks.
+type reqInfo struct {
+	client  netip.Addr
+	proto   string
+	host    string
+	pending []rules.Pending
+	opts    *Options
+}
+
+// New returns a Gateway forwarding to o.Upstream.
+func New(o Options) *Gateway {
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	if o.Resolver == nil {
+		o.Resolver = clientip.New(nil)
+	}
+	g := &Gateway{log: o.Logger}
+	g.state.Store(&o)
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.DialContext = (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext
+	tr.ResponseHeaderTimeout = o.UpstreamTimeout
+	tr.MaxIdleConnsPerHost = 64
+	tr.Proxy = nil // never send Chatwoot traffic through an environment proxy
+	upstream := o.Upstream
+	g.proxy = &httputil.ReverseProxy{
+		Transport:      tr,
+		Rewrite:        func(pr *httputil.ProxyRequest) { rewrite(pr, upstream) },
+		ModifyResponse: g.modifyResponse,
+		ErrorHandler:   g.proxyError,
+		ErrorLog:       slog.NewLogLogger(o.Logger.Handler(), slog.LevelWarn),
+	}
+	return g
+}
+
+// Swap replaces the rules and response options of a running gateway. The
+// upstream cannot change without a restart.
+func (g *Gateway) Swap(o Options) {
+	old := g.state.Load()
+	o.Upstream = old.Upstream
+	if o.Now == nil {
+		o.Now = old.Now
+	}
+	if o.Logger == nil {
+		o.Logger = old.Logger
+	}
+	if o.Resolver == nil {
+		o.Resolver = clientip.New(nil)
+	}
+	g.state.Store(&o)
+}
+
+func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	o := g.state.Load()
+	client := o.Resolver.ClientIP(r.RemoteAddr, r.Header)
+	peerTrusted := o.Resolver.Trusted(clientip.ParseAddr(r.RemoteAddr))
+	info := &reqInfo{client: client, proto: "http", host: r.Host, opts: o}
+	if r.TLS != nil {
+		info.proto = "https"
+	} else if p := r.Header.Get("X-Forwarded-Proto"); peerTrusted && (p == "https" || p == "http") {
+		info.proto = p
+	}
+	if h := r.Header.Get("X-Forwarded-Host"); peerTrusted && h != "" {
+		info.host = h
+	}
+
+	req := &rules.Request{Method: r.Method, Path: r.URL.EscapedPath(), RawQuery: r.URL.RawQuery, IP: client, Header: r.Header}
+	if r.Body != nil && r.Body != http.NoBody && !isUpgrade(r) {
+		// Bound the time a client may take to send its body (slowloris on
+		// bodies); upgraded connections live on without it.
+		_ = http.NewResponseController(w).SetReadDeadline(o.Now().Add(o.BodyTimeout))
+		if o.Engine.NeedsBody(r.Method, req.Path) {
+			body, ok := readBody(w, r, o.BodyLimit)
+			if !ok {
+				return
+			}
+			req.Body = body
+			r.Body = io.NopCloser(bytes.NewReader(body))
+		}
+	}
+
+	d, err := o.Engine.Decide(r.Context(), o.Now(), req)
+	if err != nil {
+		// Store trouble fails open, like Rack::Attack's store proxies: an
+		// outage of the counters must not take Chatwoot down.
+		o.Logger.Error("rule store failed; request let through", "err", err, "client_ip", client.String(), "path", r.URL.Path)
+	}
+	for _, ev := range d.Events {
+		logEvent(o.Logger, ev, client, r)
+	}
+	switch d.Action {
+	case rules.ActionBlock:
+		logDecision(o.Logger, d, client, r)
+		if o.RetryAfter && d.RetryAfter > 0 {
+			w.Header().Set("Retry-After", itoa(d.RetryAfter))
+		}
+		writeRefusal(w, r, http.StatusForbidden, d)
+		return
+	case rules.ActionThrottle:
+		logDecision(o.Logger, d, client, r)
+		if o.RetryAfter {
+			w.Header().Set("Retry-After", itoa(d.RetryAfter))
+		}
+		if o.RateLimitHeaders {
+			setRateLimit(w.Header(), d.Quota)
+		}
+		writeRefusal(w, r, http.StatusTooManyRequests, d)
+		return
+	}
+	if o.RateLimitHeaders && d.QuotaValid {
+		setRateLimit(w.Header(), d.Quota)
+	}
+	info.pending = d.Pending
+	g.proxy.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), ctxKey{}, info)))
+}
+
+// readBody buffers up to limit bytes; a larger body gets 413.
+func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, bool) {
+	if r.ContentLength > limit {
+		http.Error(w, "Request body too large for a rate-limited route\n", http.StatusRequestEntityTooLarge)
+		return nil, false
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, limit+1))
+	if err != nil {
+		http.Error(w, "Bad request body\n", http.StatusBadRequest)
+		return nil, false
+	}
+	if int64(len(body)) > limit {
+		http.Error(w, "Request body too large for a rate-limited route\n", http.StatusRequestEntityTooLarge)
+		return nil, false
+	}
+	return body, true
+}
+
+func isUpgrade(r *http.Request) bool {
+	return r.Header.Get("Upgrade") != "" && headerHasToken(r.Header, "Connection", "upgrade")
+}
+
+// rewrite builds the upstream request: Chatwoot sees one clean
+// X-Forwarded-For (the client), so its own throttles key on real users and
+// no client can pick its key or claim to be 127.0.0.1.
+func rewrite(pr *httputil.ProxyRequest, upstream *url.URL) {
+	pr.SetURL(upstream)
+	pr.Out.Host = pr.In.Host // as nginx's proxy_set_header Host $host
+	h := pr.Out.Header
+	for _, k := range []string{"Forwarded", "X-Forwarded-For", "X-Forwarded-Host", "X-Forwarded-Proto", "X-Real-Ip", "Client-Ip"} {
+		h.Del(k)
+	}
+	info, _ := pr.In.Context().Value(ctxKey{}).(*reqInfo)
+	if info == nil {
+		return
+	}
+	if info.client.IsValid() {
+		h.Set("X-Forwarded-For", info.client.String())
+		h.Set("X-Real-IP", info.client.String())
+	}
+	h.Set("X-Forwarded-Proto", info.proto)
+	h.Set("X-Forwarded-Host", info.host)
+}
+
+func (g *Gateway) modifyResponse(resp *http.Response) error {
+	info, _ := resp.Request.Context().Value(ctxKey{}).(*reqInfo)
+	if info == nil || len(info.pending) == 0 {
+		return nil
+	}
+	o := info.opts
+	for _, p := range info.pending {
+		ev, err := o.Engine.ReportResponse(resp.Request.Context(), o.Now(), p, resp.StatusCode)
+		if err != nil {
+			o.Logger.Error("rule store failed while counting a failure", "err", err)
+			continue
+		}
+		if ev != nil {
+			logEvent(o.Logger, *ev, info.client, resp.Request)
+		}
+	}
+	return nil
+}
+
+func (g *Gateway) proxyError(w http.ResponseWriter, r *http.Request, err error) {
+	if errors.Is(err, context.Canceled) || r.Context().Err() != nil {
+		g.log.Debug("client went away", "path", r.URL.Path, "err", err)
+		return
+	}
+	g.log.Warn("upstream unavailable", "err", err, "method", r.Method, "path", r.URL.Path)
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.WriteHeader(http.StatusBadGateway)
+	io.WriteString(w, "Bad Gateway: Chatwoot is not answering\n")
+}

@@ -1,0 +1,95 @@
+package gateway
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"net/netip"
+	"strings"
+
+	"github.com/wootguard/wootguard/internal/rules"
+)
+
+// logDecision writes the one line for a block or throttle.
+func logDecision(l *slog.Logger, d rules.Decision, client netip.Addr, r *http.Request) {
+	msg := "blocked"
+	if d.Action == rules.ActionThrottle {
+		msg = "throttled"
+	}
+	attrs := []any{"rule", d.Rule, "type", d.Type, "client_ip", client.String(), "method", r.Method, "path", r.URL.Path}
+	if d.Discriminator != "" {
+		attrs = append(attrs, "key", MaskKey(d.Discriminator))
+	}
+	if d.Limit > 0 || d.Count > 0 {
+		attrs = append(attrs, "count", d.Count, "limit", d.Limit)
+	}
+	if d.RetryAfter > 0 {
+		attrs = append(attrs, "retry_after", d.RetryAfter)
+	}
+	l.Warn(msg, attrs...)
+}
+
+// logEvent writes a line for a rule hit that did not decide the request.
+func logEvent(l *slog.Logger, ev rules.Event, client netip.Addr, r *http.Request) {
+	msg := ev.Type + " matched"
+	level := slog.LevelInfo
+	switch {
+	case ev.BanStarted:
+		msg, level = "ban started", slog.LevelWarn
+	case ev.DryRun:
+		msg = "dry-run: " + ev.Type + " would act"
+	case ev.Type == "track" && ev.Limit >= 0:
+		msg = "track over limit"
+	}
+	attrs := []any{"rule", ev.Rule, "type", ev.Type, "client_ip", client.String(), "method", r.Method, "path", r.URL.Path}
+	if ev.Discriminator != "" {
+		attrs = append(attrs, "key", MaskKey(ev.Discriminator))
+	}
+	if ev.Limit >= 0 && (ev.Count > 0 || ev.Limit > 0) {
+		attrs = append(attrs, "count", ev.Count, "limit", ev.Limit)
+	}
+	if ev.DryRun {
+		attrs = append(attrs, "dry_run", true)
+	}
+	l.Log(context.Background(), level, msg, attrs...)
+}
+
+// MaskKey hides secrets in a rule key for logs: IP addresses and numbers
+// stay readable; emails keep their first letter and domain; anything else
+// (tokens) keeps its first 5 characters, as Chatwoot's own log does.
+func MaskKey(key string) string {
+	parts := strings.Split(key, ":")
+	// An IPv6 address contains colons: rejoin it when the whole key is one.
+	if _, err := netip.ParseAddr(key); err == nil {
+		return key
+	}
+	for i, p := range parts {
+		parts[i] = maskPart(p)
+	}
+	return strings.Join(parts, ":")
+}
+
+func maskPart(p string) string {
+	if p == "" || isDigits(p) {
+		return p
+	}
+	if _, err := netip.ParseAddr(p); err == nil {
+		return p
+	}
+	if at := strings.LastIndexByte(p, '@'); at > 0 {
+		return p[:1] + "***" + p[at:]
+	}
+	if len(p) <= 5 {
+		return "*****"
+	}
+	return p[:5] + "...[REDACTED]"
+}
+
+func isDigits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}

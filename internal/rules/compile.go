@@ -1,0 +1,367 @@
+package rules
+
+import (
+	"fmt"
+	"net/http"
+	"net/netip"
+	"regexp"
+	"regexp/syntax"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// SpecError is a problem in a Spec, located by its path in the document
+// (for example "throttles[2].match.path_regex"), which the config loader
+// turns into a file:line.
+type SpecError struct {
+	Path   string
+	Reason string
+}
+
+func (e *SpecError) Error() string { return e.Path + ": " + e.Reason }
+
+// SpecErrors is every problem found in a Spec.
+type SpecErrors []*SpecError
+
+func (es SpecErrors) Error() string {
+	s := make([]string, len(es))
+	for i, e := range es {
+		s[i] = e.Error()
+	}
+	return strings.Join(s, "\n")
+}
+
+type ruleKind uint8
+
+const (
+	kindSafelist ruleKind = iota
+	kindBlocklist
+	kindFail2Ban
+	kindAllow2Ban
+	kindThrottle
+	kindTrack
+)
+
+var kindNames = [...]string{"safelist", "blocklist", "fail2ban", "allow2ban", "throttle", "track"}
+
+func (k ruleKind) String() string { return kindNames[k] }
+
+// rule is a compiled rule.
+type rule struct {
+	kind    ruleKind
+	name    string
+	source  string
+	enforce bool
+	ips     []netip.Prefix // list rules: client IP must be in one (empty = any)
+	match   *matcher       // nil = every request
+	key     []keyPart      // counted rules
+	limit   int64          // throttle, track (-1 = track without limit), ban maxretry
+	period  int64          // seconds: throttle/track window, ban findtime
+	banTime time.Duration
+	failure []int // response statuses that count; nil = the request itself counts
+	spec    any   // the source spec, for listing
+}
+
+type matcher struct {
+	methods    []string
+	paths      []string
+	prefixes   []string
+	re         *regexp.Regexp
+	reLiteral  string // a substring every match must contain: a cheap pre-check
+	present    []string
+	absent     []string
+	headers    []headerCond
+	ips        []netip.Prefix
+	any        []*matcher
+	usesParams bool
+}
+
+type headerCond struct {
+	name, value string // value "*" = present
+}
+
+type keySourceKind uint8
+
+const (
+	srcIP keySourceKind = iota
+	srcParam
+	srcHeader
+	srcCapture
+	srcAPIUser
+)
+
+type keySource struct {
+	kind keySourceKind
+	name string
+	n    int
+}
+
+// keyPart is one ":"-joined part of a key; its alternatives ("a|b") are
+// tried in order and the first present one is used.
+type keyPart []keySource
+
+type compiler struct {
+	errs SpecErrors
+}
+
+func (c *compiler) errf(path, format string, args ...any) {
+	c.errs = append(c.errs, &SpecError{Path: path, Reason: fmt.Sprintf(format, args...)})
+}
+
+func (c *compiler) mode(path, m string) bool {
+	switch m {
+	case "", ModeEnforce:
+		return true
+	case ModeDryRun:
+		return false
+	}
+	c.errf(path+".mode", "unknown mode %q: want enforce or dry-run", m)
+	return true
+}
+
+func (c *compiler) name(path, n string, seen map[string]bool) {
+	switch {
+	case strings.TrimSpace(n) == "":
+		c.errf(path+".name", "name is required")
+	case seen[n]:
+		c.errf(path+".name", "duplicate name %q", n)
+	}
+	seen[n] = true
+}
+
+func (c *compiler) listRule(path string, k ruleKind, s ListRule, seen map[string]bool) *rule {
+	c.name(path, s.Name, seen)
+	r := &rule{kind: k, name: s.Name, source: s.Source, enforce: c.mode(path, s.Mode), spec: s}
+	r.ips = c.prefixes(path+".ip", s.IP)
+	r.match = c.matcher(path+".match", s.Match)
+	if len(s.IP) == 0 && s.Match == nil {
+		c.errf(path, "%s %q has neither ip nor match: it would match every request", k, s.Name)
+	}
+	return r
+}
+
+func (c *compiler) counted(path string, k ruleKind, name string, limit *int64, period Duration, key StringList, m *Match, needLimit bool) *rule {
+	r := &rule{kind: k, name: name, match: c.matcher(path+".match", m), limit: -1}
+	r.key = c.key(path+".key", key, m)
+	if limit == nil && needLimit {
+		c.errf(path, "limit is required")
+	}
+	if limit != nil {
+		if *limit < 0 {
+			c.errf(path+".limit", "limit must be 0 or more")
+		}
+		r.limit = *limit
+	}
+	if limit != nil || needLimit || period != 0 {
+		r.period = c.period(path+".period", period)
+	}
+	return r
+}
+
+// period checks a window length: whole seconds, at least one, as in
+// Rack::Attack (which keys windows by integer Unix seconds).
+func (c *compiler) period(path string, d Duration) int64 {
+	t := time.Duration(d)
+	switch {
+	case t <= 0:
+		c.errf(path, "period is required and must be at least 1s")
+		return 1
+	case t%time.Second != 0:
+		c.errf(path, "period must be whole seconds, got %s", t)
+	}
+	return max(int64(t/time.Second), 1)
+}
+
+func (c *compiler) prefixes(path string, ips []string) []netip.Prefix {
+	var out []netip.Prefix
+	for i, s := range ips {
+		p, err := ParsePrefix(s)
+		if err != nil {
+			c.errf(fmt.Sprintf("%s[%d]", path, i), "%v", err)
+			continue
+		}
+		out = append(out, p)
+	}
+	return out
+}
+
+// ParsePrefix parses an address ("203.0.113.7") or a CIDR
+// ("203.0.113.0/24"; host bits are masked, as IPAddr does).
+func ParsePrefix(s string) (netip.Prefix, error) {
+	s = strings.TrimSpace(s)
+	if strings.Contains(s, "/") {
+		p, err := netip.ParsePrefix(s)
+		if err != nil {
+			return netip.Prefix{}, fmt.Errorf("bad CIDR %q", s)
+		}
+		if p.Addr().Is4In6() {
+			p = netip.PrefixFrom(p.Addr().Unmap(), max(p.Bits()-96, 0))
+		}
+		return p.Masked(), nil
+	}
+	a, err := netip.ParseAddr(s)
+	if err != nil {
+		return netip.Prefix{}, fmt.Errorf("bad IP address %q", s)
+	}
+	a = a.Unmap().WithZone("")
+	return netip.PrefixFrom(a, a.BitLen()), nil
+}
+
+var methodRE = regexp.MustCompile(`^[A-Z]+$`)
+
+func (c *compiler) matcher(path string, m *Match) *matcher {
+	if m == nil {
+		return nil
+	}
+	out := &matcher{}
+	for i, meth := range m.Method {
+		meth = strings.ToUpper(strings.TrimSpace(meth))
+		if !methodRE.MatchString(meth) {
+			c.errf(fmt.Sprintf("%s.method[%d]", path, i), "bad HTTP method %q", meth)
+		}
+		out.methods = append(out.methods, meth)
+	}
+	for i, p := range m.Path {
+		if !strings.HasPrefix(p, "/") {
+			c.errf(fmt.Sprintf("%s.path[%d]", path, i), "path must start with /: %q", p)
+		}
+		out.paths = append(out.paths, NormalizePath(p))
+	}
+	for i, p := range m.PathPrefix {
+		if !strings.HasPrefix(p, "/") {
+			c.errf(fmt.Sprintf("%s.path_prefix[%d]", path, i), "path_prefix must start with /: %q", p)
+		}
+		out.prefixes = append(out.prefixes, p)
+	}
+	if m.PathRegex != "" {
+		re, err := regexp.Compile(m.PathRegex)
+		if err != nil {
+			c.errf(path+".path_regex", "bad regular expression: %v", strings.TrimPrefix(err.Error(), "error parsing regexp: "))
+		} else {
+			out.re = re
+			out.reLiteral = requiredLiteral(m.PathRegex)
+		}
+	}
+	out.present = trimAll(m.ParamPresent)
+	out.absent = trimAll(m.ParamAbsent)
+	out.usesParams = len(out.present)+len(out.absent) > 0
+	for name, v := range m.Header {
+		if strings.TrimSpace(name) == "" {
+			c.errf(path+".header", "empty header name")
+		}
+		out.headers = append(out.headers, headerCond{name: http.CanonicalHeaderKey(strings.TrimSpace(name)), value: v})
+	}
+	out.ips = c.prefixes(path+".ip", m.IP)
+	for i := range m.Any {
+		sub := c.matcher(fmt.Sprintf("%s.any[%d]", path, i), &m.Any[i])
+		out.usesParams = out.usesParams || sub.usesParams
+		out.any = append(out.any, sub)
+	}
+	return out
+}
+
+// requiredLiteral returns the longest literal that every match of a
+// top-level concatenation must contain ("" when there is none), so most
+// requests skip the regular expression with one strings.Contains.
+func requiredLiteral(expr string) string {
+	re, err := syntax.Parse(expr, syntax.Perl)
+	if err != nil {
+		return ""
+	}
+	re = re.Simplify()
+	best := ""
+	consider := func(r *syntax.Regexp) {
+		if r.Op == syntax.OpLiteral && r.Flags&syntax.FoldCase == 0 && len(string(r.Rune)) > len(best) {
+			best = string(r.Rune)
+		}
+	}
+	if re.Op == syntax.OpConcat {
+		for _, sub := range re.Sub {
+			consider(sub)
+		}
+	} else {
+		consider(re)
+	}
+	return best
+}
+
+func trimAll(in []string) []string {
+	var out []string
+	for _, s := range in {
+		out = append(out, strings.TrimSpace(s))
+	}
+	return out
+}
+
+// key parses a key spec: a list of parts joined with ":", each part a
+// source or alternatives "a|b". Sources: ip, param:NAME, header:NAME,
+// capture:N (a group of match.path_regex), chatwoot:api_user.
+func (c *compiler) key(path string, key StringList, m *Match) []keyPart {
+	if len(key) == 0 {
+		c.errf(path, "key is required (ip, param:NAME, header:NAME, capture:N, chatwoot:api_user, or a list)")
+		return nil
+	}
+	groups := 0
+	if m != nil && m.PathRegex != "" {
+		if re, err := regexp.Compile(m.PathRegex); err == nil {
+			groups = re.NumSubexp()
+		}
+	}
+	var parts []keyPart
+	for i, p := range key {
+		var part keyPart
+		for _, alt := range strings.Split(p, "|") {
+			src, err := parseKeySource(strings.TrimSpace(alt), groups)
+			if err != nil {
+				c.errf(fmt.Sprintf("%s[%d]", path, i), "%v", err)
+				continue
+			}
+			part = append(part, src)
+		}
+		parts = append(parts, part)
+	}
+	return parts
+}
+
+func parseKeySource(s string, groups int) (keySource, error) {
+	kind, arg, _ := strings.Cut(s, ":")
+	switch {
+	case s == "ip":
+		return keySource{kind: srcIP}, nil
+	case s == "chatwoot:api_user":
+		return keySource{kind: srcAPIUser}, nil
+	case kind == "param" && arg != "":
+		return keySource{kind: srcParam, name: arg}, nil
+	case kind == "header" && arg != "":
+		return keySource{kind: srcHeader, name: http.CanonicalHeaderKey(arg)}, nil
+	case kind == "capture":
+		n, err := strconv.Atoi(arg)
+		if err != nil || n < 1 {
+			return keySource{}, fmt.Errorf("bad key %q: capture needs a group number from 1", s)
+		}
+		if n > groups {
+			return keySource{}, fmt.Errorf("bad key %q: match.path_regex has %d capture groups", s, groups)
+		}
+		return keySource{kind: srcCapture, n: n}, nil
+	}
+	return keySource{}, fmt.Errorf("bad key %q: want ip, param:NAME, header:NAME, capture:N or chatwoot:api_user", s)
+}
+
+func (k keyPart) usesParams() bool {
+	for _, s := range k {
+		if s.kind == srcParam {
+			return true
+		}
+	}
+	return false
+}
+
+func (k keyPart) usesCapture() bool {
+	for _, s := range k {
+		if s.kind == srcCapture {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,464 @@
+// Package rules decides, for one request, what Rack::Attack would: pass,
+// block (403) or throttle (429). It is pure: no HTTP server, no
+// goroutines, and the caller passes the clock reading. Counters live in a
+// store.Store that runs one program per request.
+//
+// Order (rack-attack-semantics.md §1.1): safelists → blocklists →
+// Fail2Ban/Allow2Ban → throttles (stop at the first exceeded; earlier ones
+// were counted, later ones are not) → tracks (all of them).
+package rules
+
+import (
+	"context"
+	"fmt"
+	"net/netip"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/wootguard/wootguard/internal/store"
+)
+
+// Options configures an Engine.
+type Options struct {
+	// Store holds the counters. Required when a rule counts.
+	Store store.Store
+	// Prefix starts every store key (default "wootguard").
+	Prefix string
+	// StripExtension matches paths without their ".json"-style extension,
+	// as Chatwoot's rules do (default for the Chatwoot preset).
+	StripExtension bool
+	// Disabled makes the engine pass everything untouched.
+	Disabled bool
+}
+
+// Engine is a compiled rule set. It is safe for concurrent use.
+type Engine struct {
+	opts       Options
+	safelists  []*rule
+	blocklists []*rule
+	bans       []*rule // fail2ban rules, then allow2ban rules
+	throttles  []*rule
+	tracks     []*rule
+	pool       sync.Pool
+}
+
+// Compile checks a Spec and builds an Engine. The error, if any, is
+// SpecErrors listing every problem.
+func Compile(s Spec, o Options) (*Engine, error) {
+	if o.Prefix == "" {
+		o.Prefix = "wootguard"
+	}
+	c := &compiler{}
+	e := &Engine{opts: o}
+	seen := map[ruleKind]map[string]bool{}
+	names := func(k ruleKind) map[string]bool {
+		if seen[k] == nil {
+			seen[k] = map[string]bool{}
+		}
+		return seen[k]
+	}
+	for i, r := range s.Safelists {
+		e.safelists = append(e.safelists, c.listRule(fmt.Sprintf("safelists[%d]", i), kindSafelist, r, names(kindSafelist)))
+	}
+	for i, r := range s.Blocklists {
+		e.blocklists = append(e.blocklists, c.listRule(fmt.Sprintf("blocklists[%d]", i), kindBlocklist, r, names(kindBlocklist)))
+	}
+	banNames := names(kindFail2Ban) // one namespace: both kinds share "ban" keys
+	for _, group := range []struct {
+		kind  ruleKind
+		key   string
+		rules []BanRule
+	}{{kindFail2Ban, "fail2ban", s.Fail2Ban}, {kindAllow2Ban, "allow2ban", s.Allow2Ban}} {
+		for i, b := range group.rules {
+			path := fmt.Sprintf("%s[%d]", group.key, i)
+			c.name(path, b.Name, banNames)
+			if b.MaxRetry == nil {
+				c.errf(path, "maxretry is required")
+			} else if *b.MaxRetry < 1 {
+				c.errf(path+".maxretry", "maxretry must be at least 1")
+			}
+			r := c.counted(path, group.kind, b.Name, b.MaxRetry, b.FindTime, b.Key, b.Match, true)
+			r.period = c.period(path+".findtime", b.FindTime)
+			r.source, r.spec = b.Source, b
+			r.enforce = c.mode(path, b.Mode)
+			if time.Duration(b.BanTime) < time.Second {
+				c.errf(path+".bantime", "bantime is required and must be at least 1s")
+			}
+			r.banTime = time.Duration(b.BanTime)
+			if b.Failure != nil {
+				if len(b.Failure.Status) == 0 {
+					c.errf(path+".failure.status", "failure needs at least one status")
+				}
+				for j, st := range b.Failure.Status {
+					if st < 100 || st > 599 {
+						c.errf(fmt.Sprintf("%s.failure.status[%d]", path, j), "bad HTTP status %d", st)
+					}
+				}
+				r.failure = append([]int{}, b.Failure.Status...)
+			}
+			e.bans = append(e.bans, r)
+		}
+	}
+	for i, t := range s.Throttles {
+		path := fmt.Sprintf("throttles[%d]", i)
+		c.name(path, t.Name, names(kindThrottle))
+		r := c.counted(path, kindThrottle, t.Name, t.Limit, t.Period, t.Key, t.Match, true)
+		r.source, r.spec, r.enforce = t.Source, t, c.mode(path, t.Mode)
+		e.throttles = append(e.throttles, r)
+	}
+	for i, t := range s.Tracks {
+		path := fmt.Sprintf("tracks[%d]", i)
+		c.name(path, t.Name, names(kindTrack))
+		if (t.Limit == nil) != (t.Period == 0) {
+			c.errf(path, "a track needs both limit and period, or neither")
+		}
+		var r *rule
+		if t.Limit != nil {
+			r = c.counted(path, kindTrack, t.Name, t.Limit, t.Period, t.Key, t.Match, true)
+		} else {
+			r = &rule{kind: kindTrack, name: t.Name, match: c.matcher(path+".match", t.Match), limit: -1}
+			if len(t.Key) > 0 {
+				r.key = c.key(path+".key", t.Key, t.Match)
+			}
+		}
+		r.source, r.spec, r.enforce = t.Source, t, true
+		e.tracks = append(e.tracks, r)
+	}
+	if len(c.errs) > 0 {
+		return nil, c.errs
+	}
+	if o.Store == nil && len(e.bans)+len(e.throttles)+len(e.tracks) > 0 {
+		return nil, SpecErrors{{Path: "store", Reason: "counting rules need a store"}}
+	}
+	e.pool.New = func() any { return &scratch{} }
+	return e, nil
+}
+
+// Action is what the gateway must do with a request.
+type Action uint8
+
+const (
+	ActionPass     Action = iota // forward it
+	ActionBlock                  // answer 403
+	ActionThrottle               // answer 429
+)
+
+func (a Action) String() string { return [...]string{"pass", "block", "throttle"}[a] }
+
+// Quota is one throttle's state for the RateLimit headers.
+type Quota struct {
+	Policy    string // rule name
+	Limit     int64
+	Window    int64 // seconds
+	Remaining int64
+	Reset     int64 // seconds to the end of the window (Retry-After)
+}
+
+// Decision is the verdict for one request.
+type Decision struct {
+	Action Action
+	// Rule, Type and Discriminator name the rule that decided (Type:
+	// safelist, blocklist, fail2ban, allow2ban, throttle); empty when no
+	// rule matched.
+	Rule, Type, Discriminator string
+	// Count is the matched counter's value; Limit its limit.
+	Count, Limit int64
+	// RetryAfter is the number of seconds until the block or throttle ends
+	// (0 when unknown).
+	RetryAfter int64
+	// Quota is the tightest throttle evaluated (Valid=false if none): the
+	// throttling one when throttled.
+	Quota      Quota
+	QuotaValid bool
+	// Events are things to log that did not decide the request: dry-run
+	// rules that would have acted, tracks, bans that were set.
+	Events []Event
+	// Pending are response-based Fail2Ban/Allow2Ban rules waiting for the
+	// upstream's status; pass them to ReportResponse.
+	Pending []Pending
+}
+
+// Event is a rule hit worth logging that did not decide the request.
+type Event struct {
+	Type, Rule, Discriminator string
+	Count, Limit              int64
+	DryRun                    bool
+	BanStarted                bool // a Fail2Ban/Allow2Ban ban was set
+}
+
+// Pending is a response-based failure counter waiting for the status.
+type Pending struct {
+	rule          *rule
+	countKey      string
+	banKey        string
+	Discriminator string
+}
+
+type scratch struct {
+	plainTracks []Event
+	ops         []store.Op
+	rules       []*rule
+	discs       []string
+	counts      []int64
+	banned      []bool
+	buf         []byte
+}
+
+// Decide evaluates every rule for r at time now.
+func (e *Engine) Decide(ctx context.Context, now time.Time, r *Request) (Decision, error) {
+	var d Decision
+	if e.opts.Disabled {
+		return d, nil
+	}
+	path := r.NormalizedPath(e.opts.StripExtension)
+	for _, rl := range e.safelists {
+		if rl.listMatch(r, path) {
+			if !rl.enforce {
+				d.Events = append(d.Events, Event{Type: "safelist", Rule: rl.name, DryRun: true})
+				continue
+			}
+			d.Rule, d.Type = rl.name, "safelist"
+			return d, nil
+		}
+	}
+	for _, rl := range e.blocklists {
+		if rl.listMatch(r, path) {
+			if !rl.enforce {
+				d.Events = append(d.Events, Event{Type: "blocklist", Rule: rl.name, DryRun: true})
+				continue
+			}
+			d.Action, d.Rule, d.Type = ActionBlock, rl.name, "blocklist"
+			return d, nil
+		}
+	}
+	if len(e.bans)+len(e.throttles)+len(e.tracks) == 0 {
+		return d, nil
+	}
+
+	sc := e.pool.Get().(*scratch)
+	defer e.pool.Put(sc)
+	sc.ops, sc.rules, sc.discs, sc.plainTracks = sc.ops[:0], sc.rules[:0], sc.discs[:0], sc.plainTracks[:0]
+	unix := now.Unix()
+
+	add := func(rl *rule, op store.Op, disc string) {
+		sc.ops = append(sc.ops, op)
+		sc.rules = append(sc.rules, rl)
+		sc.discs = append(sc.discs, disc)
+	}
+	for _, rl := range e.bans {
+		// A ban blocks every request of its key; only requests that fit
+		// the rule's match are counted as failures.
+		disc, ok := e.discriminator(sc, rl, r, path)
+		if !ok {
+			continue
+		}
+		counts := rl.match.matches(r, path)
+		kw := "fail2ban"
+		if rl.kind == kindAllow2Ban {
+			kw = "allow2ban"
+		}
+		banKey := e.opts.Prefix + ":" + kw + ":ban:" + rl.name + ":" + disc
+		countKey := e.windowKey(unix, rl.period, kw+":count:"+rl.name, disc)
+		add(rl, store.Op{Kind: store.OpBanCheck, BanKey: banKey, Enforce: rl.enforce}, disc)
+		if !counts {
+			continue
+		}
+		if rl.failure != nil {
+			d.Pending = append(d.Pending, Pending{rule: rl, countKey: countKey, banKey: banKey, Discriminator: disc})
+			continue
+		}
+		add(rl, store.Op{Kind: store.OpFailure, Key: countKey, TTL: ttl(unix, rl.period), Limit: rl.limit,
+			BanKey: banKey, BanTTL: rl.banTime, StopOnCount: rl.kind == kindFail2Ban && rl.enforce}, disc)
+	}
+	for _, rl := range e.throttles {
+		if !rl.match.matches(r, path) {
+			continue
+		}
+		disc, ok := e.discriminator(sc, rl, r, path)
+		if !ok {
+			continue
+		}
+		add(rl, store.Op{Kind: store.OpThrottle, Key: e.windowKey(unix, rl.period, rl.name, disc),
+			TTL: ttl(unix, rl.period), Limit: rl.limit, Enforce: rl.enforce}, disc)
+	}
+	for _, rl := range e.tracks {
+		if !rl.match.matches(r, path) {
+			continue
+		}
+		disc, ok := "", true
+		if rl.key != nil {
+			disc, ok = e.discriminator(sc, rl, r, path)
+		}
+		if !ok {
+			continue
+		}
+		if rl.limit < 0 {
+			// Reported after the program: a throttled request runs no track.
+			sc.plainTracks = append(sc.plainTracks, Event{Type: "track", Rule: rl.name, Discriminator: disc, Limit: -1})
+			continue
+		}
+		// Tracks get their own key space: a track named like a throttle
+		// must not double-count it (rack-attack issue #594).
+		add(rl, store.Op{Kind: store.OpCount, Key: e.windowKey(unix, rl.period, "track:"+rl.name, disc),
+			TTL: ttl(unix, rl.period), Limit: rl.limit}, disc)
+	}
+	if len(sc.ops) == 0 {
+		d.Events = append(d.Events, sc.plainTracks...)
+		return d, nil
+	}
+
+	n := len(sc.ops)
+	if cap(sc.counts) < n {
+		sc.counts, sc.banned = make([]int64, n), make([]bool, n)
+	}
+	res := store.Result{Counts: sc.counts[:n], Banned: sc.banned[:n]}
+	if err := e.opts.Store.Run(ctx, now, sc.ops, &res); err != nil {
+		d.Pending = nil
+		return d, err
+	}
+	last := n
+	if res.Stop != store.Completed {
+		last = res.StopAt + 1
+	}
+	for i := 0; i < last; i++ {
+		rl, op, disc, count := sc.rules[i], &sc.ops[i], sc.discs[i], res.Counts[i]
+		switch op.Kind {
+		case store.OpBanCheck:
+			if i == res.StopAt && res.Stop == store.StopBanned {
+				d.Action, d.Rule, d.Type, d.Discriminator = ActionBlock, rl.name, rl.kind.String(), disc
+				d.RetryAfter = ceilSeconds(res.BanTTL)
+				d.Pending = nil
+				return d, nil
+			}
+		case store.OpFailure:
+			if res.Banned[i] {
+				d.Events = append(d.Events, Event{Type: rl.kind.String(), Rule: rl.name, Discriminator: disc,
+					Count: count, Limit: rl.limit, BanStarted: true, DryRun: !rl.enforce})
+			}
+			if i == res.StopAt && res.Stop == store.StopFailed {
+				d.Action, d.Rule, d.Type, d.Discriminator = ActionBlock, rl.name, rl.kind.String(), disc
+				d.Count, d.Limit = count, rl.limit
+				d.Pending = nil
+				return d, nil
+			}
+		case store.OpThrottle:
+			q := quota(rl, count, unix)
+			if !d.QuotaValid || tighter(q, d.Quota) {
+				d.Quota, d.QuotaValid = q, true
+			}
+			if count > rl.limit {
+				if i == res.StopAt && res.Stop == store.StopThrottled {
+					d.Action, d.Rule, d.Type, d.Discriminator = ActionThrottle, rl.name, "throttle", disc
+					d.Count, d.Limit, d.RetryAfter = count, rl.limit, q.Reset
+					d.Quota = q
+					d.Pending = nil
+					return d, nil
+				}
+				d.Events = append(d.Events, Event{Type: "throttle", Rule: rl.name, Discriminator: disc,
+					Count: count, Limit: rl.limit, DryRun: true})
+			}
+		case store.OpCount:
+			if count > rl.limit {
+				d.Events = append(d.Events, Event{Type: "track", Rule: rl.name, Discriminator: disc, Count: count, Limit: rl.limit})
+			}
+		}
+	}
+	d.Events = append(d.Events, sc.plainTracks...)
+	// A dry-run ban check that found a ban reports it and lets the request on.
+	for i := 0; i < last; i++ {
+		if sc.ops[i].Kind == store.OpBanCheck && !sc.ops[i].Enforce && res.Counts[i] > 0 {
+			d.Events = append(d.Events, Event{Type: sc.rules[i].kind.String(), Rule: sc.rules[i].name, Discriminator: sc.discs[i], DryRun: true})
+		}
+	}
+	return d, nil
+}
+
+// ReportResponse counts a response-based failure when status is one of
+// the rule's failure statuses. It returns an Event when a ban started.
+func (e *Engine) ReportResponse(ctx context.Context, now time.Time, p Pending, status int) (*Event, error) {
+	hit := false
+	for _, s := range p.rule.failure {
+		hit = hit || s == status
+	}
+	if !hit {
+		return nil, nil
+	}
+	unix := now.Unix()
+	count, banned, err := e.opts.Store.Fail(ctx, now, store.Op{Kind: store.OpFailure, Key: p.countKey,
+		TTL: ttl(unix, p.rule.period), Limit: p.rule.limit, BanKey: p.banKey, BanTTL: p.rule.banTime})
+	if err != nil || !banned {
+		return nil, err
+	}
+	return &Event{Type: p.rule.kind.String(), Rule: p.rule.name, Discriminator: p.Discriminator,
+		Count: count, Limit: p.rule.limit, BanStarted: true, DryRun: !p.rule.enforce}, nil
+}
+
+// NeedsBody reports whether some rule that could apply to this method and
+// path reads body params, so the gateway buffers the body only then.
+func (e *Engine) NeedsBody(method, rawPath string) bool {
+	if e.opts.Disabled {
+		return false
+	}
+	r := &Request{Method: method, Path: rawPath}
+	path := r.NormalizedPath(e.opts.StripExtension)
+	for _, group := range [][]*rule{e.safelists, e.blocklists, e.bans, e.throttles, e.tracks} {
+		for _, rl := range group {
+			uses := rl.match != nil && rl.match.usesParams
+			for _, p := range rl.key {
+				uses = uses || p.usesParams()
+			}
+			if uses && rl.match.mayMatch(method, path) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func (e *Engine) windowKey(unix, period int64, name, disc string) string {
+	return e.opts.Prefix + ":" + strconv.FormatInt(unix/period, 10) + ":" + name + ":" + disc
+}
+
+// ttl is Rack::Attack's expires_in: to the end of the window plus one
+// second against clock-tick races.
+func ttl(unix, period int64) time.Duration {
+	return time.Duration(period-unix%period+1) * time.Second
+}
+
+func quota(rl *rule, count, unix int64) Quota {
+	return Quota{Policy: rl.name, Limit: rl.limit, Window: rl.period,
+		Remaining: max(rl.limit-count, 0), Reset: rl.period - unix%rl.period}
+}
+
+// tighter prefers the quota with fewer requests left, then the one that
+// resets later.
+func tighter(a, b Quota) bool {
+	if a.Remaining != b.Remaining {
+		return a.Remaining < b.Remaining
+	}
+	return a.Reset > b.Reset
+}
+
+func ceilSeconds(d time.Duration) int64 {
+	return int64((d + time.Second - 1) / time.Second)
+}
+
+func (rl *rule) listMatch(r *Request, path string) bool {
+	if len(rl.ips) > 0 && !ipIn(r.IP, rl.ips) {
+		return false
+	}
+	return rl.match.matches(r, path)
+}
+
+func ipIn(ip netip.Addr, list []netip.Prefix) bool {
+	if !ip.IsValid() {
+		return false // a missing or junk client IP never matches
+	}
+	for _, p := range list {
+		if p.Contains(ip) {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,310 @@
+// Package memory is the default, in-process counter store.
+//
+// Keys live in a fixed number of shards, each a map behind its own mutex.
+// Every key expires at the end of its window. The number of keys is
+// bounded: when a shard is full, expired keys are swept first; if none
+// have expired, the key whose window ends soonest among a small random
+// sample is evicted, counters before bans (a ban is the most expensive
+// thing to lose). Evictions are counted.
+package memory
+
+import (
+	"context"
+	"hash/maphash"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/wootguard/wootguard/internal/store"
+)
+
+// Options configures a Store. Zero values pick the defaults.
+type Options struct {
+	MaxKeys    int              // total bound on keys; default 1,000,000
+	Shards     int              // default 64
+	SweepEvery time.Duration    // background expiry sweep; default 10s, <0 disables
+	Now        func() time.Time // clock for the background sweep; default time.Now
+}
+
+// evictionSample is how many keys are looked at to choose a victim.
+const evictionSample = 8
+
+type entry struct {
+	count   int64
+	expires int64 // unix nanoseconds
+	ban     bool
+}
+
+type shard struct {
+	mu        sync.Mutex
+	m         map[string]*entry
+	lastSweep int64
+}
+
+// Store is an in-memory store.Store.
+type Store struct {
+	seed        maphash.Seed
+	shards      []shard
+	maxPerShard int
+	evictions   atomic.Int64
+	now         func() time.Time
+	stop        chan struct{}
+	done        chan struct{}
+	closeOnce   sync.Once
+}
+
+var _ store.Store = (*Store)(nil)
+
+// New returns a Store and starts its background sweeper (stopped by Close).
+func New(o Options) *Store {
+	if o.MaxKeys <= 0 {
+		o.MaxKeys = 1_000_000
+	}
+	if o.Shards <= 0 {
+		o.Shards = 64
+	}
+	if o.Shards > o.MaxKeys {
+		o.Shards = o.MaxKeys
+	}
+	if o.SweepEvery == 0 {
+		o.SweepEvery = 10 * time.Second
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	s := &Store{
+		seed:        maphash.MakeSeed(),
+		shards:      make([]shard, o.Shards),
+		maxPerShard: (o.MaxKeys + o.Shards - 1) / o.Shards,
+		now:         o.Now,
+		stop:        make(chan struct{}),
+		done:        make(chan struct{}),
+	}
+	for i := range s.shards {
+		s.shards[i].m = make(map[string]*entry)
+	}
+	if o.SweepEvery > 0 {
+		go s.sweepLoop(o.SweepEvery)
+	} else {
+		close(s.done)
+	}
+	return s
+}
+
+func (s *Store) shardFor(key string) *shard {
+	return &s.shards[maphash.String(s.seed, key)%uint64(len(s.shards))]
+}
+
+// Run implements store.Store.
+func (s *Store) Run(_ context.Context, now time.Time, program []store.Op, res *store.Result) error {
+	t := now.UnixNano()
+	res.Stop, res.StopAt, res.BanTTL = store.Completed, 0, 0
+	for i := range program {
+		res.Counts[i] = 0
+		res.Banned[i] = false
+	}
+	for i := range program {
+		op := &program[i]
+		switch op.Kind {
+		case store.OpBanCheck:
+			if left := s.banLeft(op.BanKey, t); left > 0 {
+				if !op.Enforce {
+					res.Counts[i] = 1 // dry-run: report the ban, go on
+					continue
+				}
+				res.Stop, res.StopAt, res.BanTTL = store.StopBanned, i, left
+				return nil
+			}
+		case store.OpFailure:
+			res.Counts[i], res.Banned[i] = s.fail(op, t)
+			if op.StopOnCount {
+				res.Stop, res.StopAt = store.StopFailed, i
+				return nil
+			}
+		case store.OpThrottle:
+			c := s.incr(op.Key, op.TTL, t)
+			res.Counts[i] = c
+			if c > op.Limit && op.Enforce {
+				res.Stop, res.StopAt = store.StopThrottled, i
+				return nil
+			}
+		case store.OpCount:
+			res.Counts[i] = s.incr(op.Key, op.TTL, t)
+		}
+	}
+	return nil
+}
+
+// Fail implements store.Store.
+func (s *Store) Fail(_ context.Context, now time.Time, op store.Op) (int64, bool, error) {
+	c, banned := s.fail(&op, now.UnixNano())
+	return c, banned, nil
+}
+
+func (s *Store) fail(op *store.Op, t int64) (int64, bool) {
+	c := s.incr(op.Key, op.TTL, t)
+	if c < op.Limit {
+		return c, false
+	}
+	sh := s.shardFor(op.BanKey)
+	sh.mu.Lock()
+	s.put(sh, op.BanKey, entry{count: 1, expires: t + int64(op.BanTTL), ban: true}, t)
+	sh.mu.Unlock()
+	return c, true
+}
+
+// banLeft returns how long the ban at key still runs (0: not banned).
+func (s *Store) banLeft(key string, t int64) time.Duration {
+	sh := s.shardFor(key)
+	sh.mu.Lock()
+	var left int64
+	if e, ok := sh.m[key]; ok && e.ban {
+		left = e.expires - t
+	}
+	sh.mu.Unlock()
+	return time.Duration(max(left, 0))
+}
+
+// incr adds one to key, creating it with the given lifetime when absent or
+// expired, and returns the new count.
+func (s *Store) incr(key string, ttl time.Duration, t int64) int64 {
+	sh := s.shardFor(key)
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	// Update in place through the pointer: assigning to an existing string
+	// key would replace the stored key, which may alias a reused buffer.
+	if e, ok := sh.m[key]; ok {
+		if e.expires > t {
+			e.count++
+		} else {
+			*e = entry{count: 1, expires: t + int64(ttl)}
+		}
+		return e.count
+	}
+	s.put(sh, key, entry{count: 1, expires: t + int64(ttl)}, t)
+	return 1
+}
+
+// put stores e under key, making room first when the shard is full.
+// The caller holds sh.mu.
+func (s *Store) put(sh *shard, key string, e entry, t int64) {
+	if old, exists := sh.m[key]; exists {
+		*old = e
+		return
+	}
+	if len(sh.m) >= s.maxPerShard {
+		// Sweeping is O(shard); do it at most once a second per shard so a
+		// flood of new keys cannot turn every insert into a full scan.
+		if t-sh.lastSweep >= int64(time.Second) {
+			sweepShard(sh, t)
+		}
+		if len(sh.m) >= s.maxPerShard {
+			s.evictOne(sh)
+		}
+	}
+	// Keys may alias the engine's reused buffers: keep a private copy.
+	sh.m[strings.Clone(key)] = &e
+}
+
+// evictOne removes the sampled key whose window ends soonest, preferring
+// counters to bans.
+func (s *Store) evictOne(sh *shard) {
+	var victim string
+	var victimE *entry
+	n := 0
+	for k, e := range sh.m { // map iteration starts at a random place
+		if n == 0 || worseToKeep(e, victimE) {
+			victim, victimE = k, e
+		}
+		n++
+		if n == evictionSample {
+			break
+		}
+	}
+	if n > 0 {
+		delete(sh.m, victim)
+		s.evictions.Add(1)
+	}
+}
+
+// worseToKeep reports whether a is a better eviction victim than b.
+func worseToKeep(a, b *entry) bool {
+	if a.ban != b.ban {
+		return !a.ban
+	}
+	return a.expires < b.expires
+}
+
+func sweepShard(sh *shard, t int64) {
+	for k, e := range sh.m {
+		if e.expires <= t {
+			delete(sh.m, k)
+		}
+	}
+	sh.lastSweep = t
+}
+
+// Sweep deletes every expired key now.
+func (s *Store) Sweep(now time.Time) {
+	t := now.UnixNano()
+	for i := range s.shards {
+		sh := &s.shards[i]
+		sh.mu.Lock()
+		sweepShard(sh, t)
+		sh.mu.Unlock()
+	}
+}
+
+func (s *Store) sweepLoop(every time.Duration) {
+	defer close(s.done)
+	tick := time.NewTicker(every)
+	defer tick.Stop()
+	for {
+		select {
+		case <-s.stop:
+			return
+		case <-tick.C:
+			s.Sweep(s.now())
+		}
+	}
+}
+
+// Reset implements store.Store.
+func (s *Store) Reset(_ context.Context, prefix string) (int, error) {
+	n := 0
+	for i := range s.shards {
+		sh := &s.shards[i]
+		sh.mu.Lock()
+		for k := range sh.m {
+			if strings.HasPrefix(k, prefix) {
+				delete(sh.m, k)
+				n++
+			}
+		}
+		sh.mu.Unlock()
+	}
+	return n, nil
+}
+
+// Len returns the number of keys held, expired or not.
+func (s *Store) Len() int {
+	n := 0
+	for i := range s.shards {
+		sh := &s.shards[i]
+		sh.mu.Lock()
+		n += len(sh.m)
+		sh.mu.Unlock()
+	}
+	return n
+}
+
+// Evictions returns how many live keys were dropped to respect MaxKeys.
+func (s *Store) Evictions() int64 { return s.evictions.Load() }
+
+// Close stops the background sweeper.
+func (s *Store) Close() error {
+	s.closeOnce.Do(func() { close(s.stop) })
+	<-s.done
+	return nil
+}
