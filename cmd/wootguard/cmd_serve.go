@@ -61,15 +61,15 @@ Example:
 		fmt.Fprintf(env.Stderr, "wootguard serve: %v\n", err)
 		return 1
 	}
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
 	log.Info("wootguard gateway listening", "listen", ln.Addr().String(), "upstream", cfg.Upstream.String(),
 		"preset", cfg.PresetName, "throttles", len(cfg.Spec.Throttles), "trusted_proxies", len(cfg.TrustedProxies))
 	if len(cfg.TrustedProxies) == 0 {
 		log.Info("client_ip.trusted_proxies is empty: the TCP peer is the client; behind a proxy, list it there")
 	}
 
-	hup := make(chan os.Signal, 1)
-	signal.Notify(hup, syscall.SIGHUP)
-	defer signal.Stop(hup)
 	go func() {
 		for range hup {
 			reloadGateway(env, gw, st, cfg, *cfgPath, *listen, *upstream, log)

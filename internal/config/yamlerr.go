@@ -115,9 +115,27 @@ func DecodeNode(file string, n *yaml.Node, v any) error {
 		return errs
 	}
 	if err := n.Decode(v); err != nil {
-		return fromYAML(file, err)
+		out := fromYAML(file, err)
+		// Errors from scalar types' own parsers (durations, sizes) carry no
+		// line; they quote the bad value, so find the scalar holding it.
+		if es, ok := out.(Errors); ok && len(es) == 1 && es[0].Line == 0 {
+			es[0].Line = lineOfQuotedValue(n, err.Error())
+		}
+		return out
 	}
 	return nil
+}
+
+func lineOfQuotedValue(n *yaml.Node, msg string) int {
+	if n.Kind == yaml.ScalarNode && n.Value != "" && strings.Contains(msg, strconv.Quote(n.Value)) {
+		return n.Line
+	}
+	for _, c := range n.Content {
+		if l := lineOfQuotedValue(c, msg); l > 0 {
+			return l
+		}
+	}
+	return 0
 }
 
 // unknownKeys reports mapping keys with no matching struct field.

@@ -59,8 +59,10 @@ type rule struct {
 	limit   int64          // throttle, track (-1 = track without limit), ban maxretry
 	period  int64          // seconds: throttle/track window, ban findtime
 	banTime time.Duration
-	failure []int // response statuses that count; nil = the request itself counts
-	spec    any   // the source spec, for listing
+	failure []int  // response statuses that count; nil = the request itself counts
+	countNS string // counter key namespace (see Compile)
+	banNS   string
+	spec    any // the source spec, for listing
 }
 
 type matcher struct {
@@ -68,7 +70,7 @@ type matcher struct {
 	paths      []string
 	prefixes   []string
 	re         *regexp.Regexp
-	reLiteral  string // a substring every match must contain: a cheap pre-check
+	reLiterals []string // substrings every match contains: a cheap pre-check
 	present    []string
 	absent     []string
 	headers    []headerCond
@@ -240,7 +242,7 @@ func (c *compiler) matcher(path string, m *Match) *matcher {
 			c.errf(path+".path_regex", "bad regular expression: %v", strings.TrimPrefix(err.Error(), "error parsing regexp: "))
 		} else {
 			out.re = re
-			out.reLiteral = requiredLiteral(m.PathRegex)
+			out.reLiterals = requiredLiterals(m.PathRegex)
 		}
 	}
 	out.present = trimAll(m.ParamPresent)
@@ -261,29 +263,26 @@ func (c *compiler) matcher(path string, m *Match) *matcher {
 	return out
 }
 
-// requiredLiteral returns the longest literal that every match of a
-// top-level concatenation must contain ("" when there is none), so most
-// requests skip the regular expression with one strings.Contains.
-func requiredLiteral(expr string) string {
+// requiredLiterals returns the literals that every match of a top-level
+// concatenation must contain, so most requests skip the regular
+// expression after a few strings.Contains.
+func requiredLiterals(expr string) []string {
 	re, err := syntax.Parse(expr, syntax.Perl)
 	if err != nil {
-		return ""
+		return nil
 	}
 	re = re.Simplify()
-	best := ""
-	consider := func(r *syntax.Regexp) {
-		if r.Op == syntax.OpLiteral && r.Flags&syntax.FoldCase == 0 && len(string(r.Rune)) > len(best) {
-			best = string(r.Rune)
-		}
-	}
+	subs := []*syntax.Regexp{re}
 	if re.Op == syntax.OpConcat {
-		for _, sub := range re.Sub {
-			consider(sub)
-		}
-	} else {
-		consider(re)
+		subs = re.Sub
 	}
-	return best
+	var out []string
+	for _, r := range subs {
+		if r.Op == syntax.OpLiteral && r.Flags&syntax.FoldCase == 0 {
+			out = append(out, string(r.Rune))
+		}
+	}
+	return out
 }
 
 func trimAll(in []string) []string {

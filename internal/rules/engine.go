@@ -12,7 +12,6 @@ import (
 	"context"
 	"fmt"
 	"net/netip"
-	"strconv"
 	"sync"
 	"time"
 
@@ -131,6 +130,23 @@ func Compile(s Spec, o Options) (*Engine, error) {
 	if o.Store == nil && len(e.bans)+len(e.throttles)+len(e.tracks) > 0 {
 		return nil, SpecErrors{{Path: "store", Reason: "counting rules need a store"}}
 	}
+	// Counter key namespaces. Tracks get their own ("track:NAME"): a track
+	// named like a throttle must not double-count it (rack-attack #594).
+	// Ban and failure keys carry the rule name, so two rules never share a
+	// ban by accident.
+	for _, group := range [][]*rule{e.bans, e.throttles, e.tracks} {
+		for _, rl := range group {
+			switch rl.kind {
+			case kindThrottle:
+				rl.countNS = rl.name
+			case kindTrack:
+				rl.countNS = "track:" + rl.name
+			default:
+				rl.countNS = rl.kind.String() + ":count:" + rl.name
+				rl.banNS = rl.kind.String() + ":ban:" + rl.name
+			}
+		}
+	}
 	e.pool.New = func() any { return &scratch{} }
 	return e, nil
 }
@@ -196,6 +212,7 @@ type Pending struct {
 }
 
 type scratch struct {
+	res         store.Result
 	plainTracks []Event
 	ops         []store.Op
 	rules       []*rule
@@ -249,17 +266,12 @@ func (e *Engine) Decide(ctx context.Context, now time.Time, r *Request) (Decisio
 	for _, rl := range e.bans {
 		// A ban blocks every request of its key; only requests that fit
 		// the rule's match are counted as failures.
-		disc, ok := e.discriminator(sc, rl, r, path)
+		countKey, disc, ok := e.counterKey(sc, unix, rl.period, rl.countNS, rl, r, path)
 		if !ok {
 			continue
 		}
 		counts := rl.match.matches(r, path)
-		kw := "fail2ban"
-		if rl.kind == kindAllow2Ban {
-			kw = "allow2ban"
-		}
-		banKey := e.opts.Prefix + ":" + kw + ":ban:" + rl.name + ":" + disc
-		countKey := e.windowKey(unix, rl.period, kw+":count:"+rl.name, disc)
+		banKey := e.opts.Prefix + ":" + rl.banNS + ":" + disc
 		add(rl, store.Op{Kind: store.OpBanCheck, BanKey: banKey, Enforce: rl.enforce}, disc)
 		if !counts {
 			continue
@@ -275,32 +287,36 @@ func (e *Engine) Decide(ctx context.Context, now time.Time, r *Request) (Decisio
 		if !rl.match.matches(r, path) {
 			continue
 		}
-		disc, ok := e.discriminator(sc, rl, r, path)
+		key, disc, ok := e.counterKey(sc, unix, rl.period, rl.countNS, rl, r, path)
 		if !ok {
 			continue
 		}
-		add(rl, store.Op{Kind: store.OpThrottle, Key: e.windowKey(unix, rl.period, rl.name, disc),
+		add(rl, store.Op{Kind: store.OpThrottle, Key: key,
 			TTL: ttl(unix, rl.period), Limit: rl.limit, Enforce: rl.enforce}, disc)
 	}
 	for _, rl := range e.tracks {
 		if !rl.match.matches(r, path) {
 			continue
 		}
-		disc, ok := "", true
-		if rl.key != nil {
-			disc, ok = e.discriminator(sc, rl, r, path)
-		}
-		if !ok {
-			continue
-		}
 		if rl.limit < 0 {
+			disc := ""
+			if rl.key != nil {
+				b, ok := appendDiscriminator(sc.buf[:0], rl, r, path)
+				sc.buf = b
+				if !ok {
+					continue
+				}
+				disc = string(b)
+			}
 			// Reported after the program: a throttled request runs no track.
 			sc.plainTracks = append(sc.plainTracks, Event{Type: "track", Rule: rl.name, Discriminator: disc, Limit: -1})
 			continue
 		}
-		// Tracks get their own key space: a track named like a throttle
-		// must not double-count it (rack-attack issue #594).
-		add(rl, store.Op{Kind: store.OpCount, Key: e.windowKey(unix, rl.period, "track:"+rl.name, disc),
+		key, disc, ok := e.counterKey(sc, unix, rl.period, rl.countNS, rl, r, path)
+		if !ok {
+			continue
+		}
+		add(rl, store.Op{Kind: store.OpCount, Key: key,
 			TTL: ttl(unix, rl.period), Limit: rl.limit}, disc)
 	}
 	if len(sc.ops) == 0 {
@@ -312,8 +328,9 @@ func (e *Engine) Decide(ctx context.Context, now time.Time, r *Request) (Decisio
 	if cap(sc.counts) < n {
 		sc.counts, sc.banned = make([]int64, n), make([]bool, n)
 	}
-	res := store.Result{Counts: sc.counts[:n], Banned: sc.banned[:n]}
-	if err := e.opts.Store.Run(ctx, now, sc.ops, &res); err != nil {
+	res := &sc.res // in the pooled scratch: a local would escape through the interface call
+	*res = store.Result{Counts: sc.counts[:n], Banned: sc.banned[:n]}
+	if err := e.opts.Store.Run(ctx, now, sc.ops, res); err != nil {
 		d.Pending = nil
 		return d, err
 	}
@@ -414,10 +431,6 @@ func (e *Engine) NeedsBody(method, rawPath string) bool {
 		}
 	}
 	return false
-}
-
-func (e *Engine) windowKey(unix, period int64, name, disc string) string {
-	return e.opts.Prefix + ":" + strconv.FormatInt(unix/period, 10) + ":" + name + ":" + disc
 }
 
 // ttl is Rack::Attack's expires_in: to the end of the window plus one

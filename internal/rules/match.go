@@ -3,6 +3,7 @@ package rules
 import (
 	"encoding/base64"
 	"encoding/json"
+	"strconv"
 	"strings"
 )
 
@@ -66,8 +67,10 @@ func (m *matcher) mayMatch(method, path string) bool {
 		}
 	}
 	if m.re != nil {
-		if m.reLiteral != "" && !strings.Contains(path, m.reLiteral) {
-			return false
+		for _, lit := range m.reLiterals {
+			if !strings.Contains(path, lit) {
+				return false
+			}
 		}
 		if !m.re.MatchString(path) {
 			return false
@@ -93,12 +96,31 @@ func contains(list []string, s string) bool {
 	return false
 }
 
-// discriminator builds the rule's key for r, normalized like
-// Rack::Attack's default (strip, then lower-case). ok is false when a part
-// is missing: the rule then does not apply (Rack::Attack's nil key), while
-// an empty value is a real, shared bucket.
-func (e *Engine) discriminator(sc *scratch, rl *rule, r *Request, path string) (string, bool) {
-	b := sc.buf[:0]
+// counterKey builds "prefix:window:ns:discriminator" in one allocation
+// and returns the key and the discriminator (a substring of it). ok is
+// false when a key part is missing: the rule then does not apply
+// (Rack::Attack's nil key), while an empty value is a real, shared bucket.
+func (e *Engine) counterKey(sc *scratch, unix, period int64, ns string, rl *rule, r *Request, path string) (key, disc string, ok bool) {
+	b := append(sc.buf[:0], e.opts.Prefix...)
+	b = append(b, ':')
+	b = strconv.AppendInt(b, unix/period, 10)
+	b = append(b, ':')
+	b = append(b, ns...)
+	b = append(b, ':')
+	head := len(b)
+	b, ok = appendDiscriminator(b, rl, r, path)
+	sc.buf = b
+	if !ok {
+		return "", "", false
+	}
+	key = string(b)
+	return key, key[head:], true
+}
+
+// appendDiscriminator appends rl's key for r to b, normalized like
+// Rack::Attack's default (strip, then lower-case).
+func appendDiscriminator(b []byte, rl *rule, r *Request, path string) ([]byte, bool) {
+	start := len(b)
 	var caps []int
 	for i, part := range rl.key {
 		if i > 0 {
@@ -135,31 +157,30 @@ func (e *Engine) discriminator(sc *scratch, rl *rule, r *Request, path string) (
 			}
 		}
 		if !found {
-			sc.buf = b
-			return "", false
+			return b, false
 		}
 	}
-	sc.buf = b
-	return normalizeDiscriminator(b), true
+	return normalizeDiscriminator(b, start), true
 }
 
-// normalizeDiscriminator is Ruby's to_s.strip.downcase, returned as a new
-// string.
-func normalizeDiscriminator(b []byte) string {
-	start, end := 0, len(b)
-	for start < end && isRubySpace(b[start]) {
-		start++
+// normalizeDiscriminator applies Ruby's to_s.strip.downcase to b[start:]
+// in place.
+func normalizeDiscriminator(b []byte, start int) []byte {
+	lo, hi := start, len(b)
+	for lo < hi && isRubySpace(b[lo]) {
+		lo++
 	}
-	for end > start && isRubySpace(b[end-1]) {
-		end--
+	for hi > lo && isRubySpace(b[hi-1]) {
+		hi--
 	}
-	b = b[start:end]
-	for i, c := range b {
-		if 'A' <= c && c <= 'Z' {
+	n := copy(b[start:], b[lo:hi])
+	b = b[:start+n]
+	for i := start; i < len(b); i++ {
+		if c := b[i]; 'A' <= c && c <= 'Z' {
 			b[i] = c + 'a' - 'A'
 		}
 	}
-	return string(b)
+	return b
 }
 
 func isRubySpace(c byte) bool {

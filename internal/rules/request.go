@@ -90,17 +90,13 @@ func addValues(dst map[string]string, q string) {
 // are not keys (Chatwoot 4.18 ignores non-string emails); numbers and
 // booleans become their text.
 func addJSON(dst map[string]string, body []byte) {
-	var obj map[string]json.RawMessage
-	if json.Unmarshal(body, &obj) != nil {
+	var obj map[string]any
+	d := json.NewDecoder(bytes.NewReader(body))
+	d.UseNumber()
+	if d.Decode(&obj) != nil {
 		return
 	}
-	for k, raw := range obj {
-		var v any
-		d := json.NewDecoder(bytes.NewReader(raw))
-		d.UseNumber()
-		if d.Decode(&v) != nil {
-			continue
-		}
+	for k, v := range obj {
 		switch x := v.(type) {
 		case string:
 			dst[k] = x

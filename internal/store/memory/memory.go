@@ -218,7 +218,9 @@ func (s *Store) evictOne(sh *shard) {
 			victim, victimE = k, e
 		}
 		n++
-		if n == evictionSample {
+		// Look further while the sample holds only bans, so a spray of new
+		// counters never pushes out a ban while a counter could go.
+		if n >= evictionSample && (!victimE.ban || n >= 8*evictionSample) {
 			break
 		}
 	}

@@ -1,0 +1,134 @@
+package config
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func load(t *testing.T, body string, env map[string]string) (*Gateway, error) {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "wootguard.yaml")
+	if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return Load(p, func(k string) string { return env[k] })
+}
+
+func TestLoadErrorsNameFileAndLine(t *testing.T) {
+	tests := []struct {
+		name, body, want string
+	}{
+		{"unknown top key", "listen: 127.0.0.1:8080\nupstrem: http://x\n", `wootguard.yaml:2: unknown key "upstrem" (did you mean "upstream"?)`},
+		{"unknown rule key", "throttles:\n  - name: a\n    limit: 1\n    period: 1m\n    key: ip\n    limt: 3\n", `wootguard.yaml:6: unknown key "limt"`},
+		{"unknown match key", "throttles:\n  - {name: a, limit: 1, period: 60, key: ip, match: {paht: /x}}\n", `wootguard.yaml:2: unknown key "paht"`},
+		{"bad duration", "throttles:\n  - name: a\n    limit: 1\n    period: soon\n    key: ip\n", `wootguard.yaml:4: bad duration "soon"`},
+		{"wrong type", "throttles:\n  - name: a\n    limit: lots\n    period: 60\n    key: ip\n", "wootguard.yaml:3: wrong type"},
+		{"bad regex", "throttles:\n  - name: a\n    limit: 1\n    period: 60\n    key: ip\n    match:\n      path_regex: '(unclosed'\n", "wootguard.yaml:7: bad regular expression"},
+		{"bad CIDR in list", "safelists:\n  - name: office\n    ip:\n      - 10.0.0.0/8\n      - 10.0.0.300\n", `wootguard.yaml:5: bad IP address "10.0.0.300"`},
+		{"missing key", "throttles:\n  - name: a\n    limit: 1\n    period: 60\n", "wootguard.yaml:2: key is required"},
+		{"bad key source", "throttles:\n  - {name: a, limit: 1, period: 60, key: cookie:x}\n", `bad key "cookie:x"`},
+		{"capture without group", "throttles:\n  - {name: a, limit: 1, period: 60, key: capture:1, match: {path_regex: /x}}\n", "has 0 capture groups"},
+		{"duplicate name", "throttles:\n  - {name: a, limit: 1, period: 60, key: ip}\n  - {name: a, limit: 1, period: 60, key: ip}\n", `wootguard.yaml:3: duplicate name "a"`},
+		{"period not whole seconds", "throttles:\n  - {name: a, limit: 1, period: 1500ms, key: ip}\n", "period must be whole seconds"},
+		{"fail2ban without maxretry", "fail2ban:\n  - {name: f, key: ip, findtime: 1m, bantime: 1h}\n", "wootguard.yaml:2: maxretry is required"},
+		{"bad status", "fail2ban:\n  - {name: f, key: ip, maxretry: 3, findtime: 1m, bantime: 1h, failure: {status: [42]}}\n", "bad HTTP status 42"},
+		{"bad mode", "throttles:\n  - {name: a, limit: 1, period: 60, key: ip, mode: maybe}\n", `unknown mode "maybe"`},
+		{"list rule matching everything", "blocklists:\n  - name: all\n", `wootguard.yaml:2: blocklist "all" has neither ip nor match`},
+		{"bad upstream", "upstream: ftp://x\n", "wootguard.yaml:1: bad upstream"},
+		{"bad trusted proxy", "client_ip:\n  trusted_proxies: [10.0.0.0/33]\n", "wootguard.yaml:2: bad CIDR"},
+		{"redis not built", "store: {kind: redis}\n", "redis store is not built yet"},
+		{"bad preset", "preset: rails\n", `wootguard.yaml:1: unknown preset "rails"`},
+		{"yaml syntax", "throttles: [\n", "wootguard.yaml:"},
+		{"bad body limit", "body_limit: lots\n", "wootguard.yaml:1: bad size"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := load(t, tt.body, nil)
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("error %v\nwant containing %q", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestLoadIssueExample(t *testing.T) {
+	// The shape from the issue is the contract.
+	g, err := load(t, `listen: 127.0.0.1:8080
+upstream: http://127.0.0.1:3000
+client_ip: {trusted_proxies: [10.0.0.0/8]}
+store: {kind: memory}
+preset: chatwoot            # or "none"; default chatwoot
+responses: {retry_after: true, ratelimit_headers: true}
+safelists:  [{name: office, ip: [203.0.113.0/24]}]
+blocklists: [{name: scanners, ip: [198.51.100.7], match: {path_prefix: /wp-admin}}]
+throttles:
+  - name: login/ip
+    limit: 5
+    period: 20s
+    key: ip                 # ip | param:NAME | header:NAME | capture:N | a list, joined with ":"
+    match: {method: POST, path: /auth/sign_in}   # also path_prefix, path_regex, param_present, param_absent, header
+fail2ban:
+  - {name: login-failures, key: ip, match: {method: POST, path: /auth/sign_in},
+     failure: {status: [401]}, maxretry: 5, findtime: 10m, bantime: 1h}
+allow2ban: []
+tracks: []
+`, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// login/ip overrides the preset's rule in place.
+	var found bool
+	for i, th := range g.Spec.Throttles {
+		if th.Name == "login/ip" {
+			found = true
+			if i != 3 || *th.Limit != 5 || th.Period.String() != "20s" || !strings.HasPrefix(th.Source, "config (overrides chatwoot") {
+				t.Fatalf("override at %d: %+v", i, th)
+			}
+		}
+	}
+	if !found || len(g.Spec.Safelists) != 3 || len(g.Spec.Fail2Ban) != 1 || g.TrustedProxies[0].String() != "10.0.0.0/8" {
+		t.Fatalf("spec %+v", g.Spec)
+	}
+}
+
+func TestChatwootEnvFile(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, ".env"), []byte("# Chatwoot\nRACK_ATTACK_LIMIT=77\nexport RATE_LIMIT_CONTACT_SEARCH='9'\nENABLE_RACK_ATTACK_WIDGET_API=false\n"), 0o600)
+	p := filepath.Join(dir, "w.yaml")
+	os.WriteFile(p, []byte("chatwoot_env_file: .env\n"), 0o644)
+	g, err := Load(p, func(k string) string {
+		if k == "RATE_LIMIT_CONTACT_SEARCH" {
+			return "12" // the process environment wins over the file
+		}
+		return ""
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	limits := map[string]int64{}
+	for _, th := range g.Spec.Throttles {
+		limits[th.Name] = *th.Limit
+	}
+	if limits["req/ip"] != 77 || limits["/api/v1/accounts/:account_id/contacts/search"] != 12 {
+		t.Fatalf("limits %v", limits)
+	}
+	if _, ok := limits["api/v1/widget/messages"]; ok {
+		t.Fatal("widget rules present with ENABLE_RACK_ATTACK_WIDGET_API=false")
+	}
+}
+
+func TestCheckSections(t *testing.T) {
+	type sched struct {
+		Timezone string `yaml:"timezone"`
+	}
+	RegisterSection("updates.schedule", func() any { return &sched{} })
+	defer delete(sections, "updates.schedule")
+	p := filepath.Join(t.TempDir(), "w.yaml")
+	os.WriteFile(p, []byte("updates:\n  schedule:\n    timezone: UTC\n    tz: x\n  bogus: 1\n"), 0o644)
+	err := CheckSections(p)
+	if err == nil || !strings.Contains(err.Error(), `w.yaml:4: unknown key "tz"`) || !strings.Contains(err.Error(), `w.yaml:5: unknown key "bogus" under updates`) {
+		t.Fatalf("err %v", err)
+	}
+}
