@@ -191,7 +191,7 @@ func TestLargeUploadStreamsAndBodyRulesAreBounded(t *testing.T) {
 		gotLen, _ = io.Copy(h, r.Body)
 		copy(gotSum[:], h.Sum(nil))
 	})
-	gw := gatewayTo(t, up, "body_limit: 1KiB\n") // chatwoot preset: /auth/sign_in reads the body
+	gw := gatewayTo(t, up, "body_limit: 1KiB\n")     // chatwoot preset: /auth/sign_in reads the body
 	big := strings.Repeat("0123456789abcdef", 1<<16) // 1 MiB, not on a rule that reads bodies
 	resp, err := http.Post(gw.URL+"/api/v1/accounts/1/upload", "application/octet-stream", strings.NewReader(big))
 	if err != nil {
