@@ -75,6 +75,7 @@ Example:
 			reloadGateway(env, gw, st, cfg, *cfgPath, *listen, *upstream, log)
 		}
 	}()
+	go warnOnEvictions(ctx, st, log)
 	err = gateway.Serve(ctx, ln, gw, gateway.ServerOptions{
 		ReadHeaderTimeout: time.Duration(cfg.Server.ReadHeaderTimeout),
 		IdleTimeout:       time.Duration(cfg.Server.IdleTimeout),
@@ -132,4 +133,24 @@ func newLogger(env *cliEnv, cfg *config.Gateway) *slog.Logger {
 		return slog.New(slog.NewJSONHandler(env.Stderr, ho))
 	}
 	return slog.New(slog.NewTextHandler(env.Stderr, ho))
+}
+
+// warnOnEvictions tells the operator once a minute when the memory store
+// had to drop live counters to stay within store.max_keys (a key spray).
+func warnOnEvictions(ctx context.Context, st *memory.Store, log *slog.Logger) {
+	tick := time.NewTicker(time.Minute)
+	defer tick.Stop()
+	var last int64
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+			if n := st.Evictions(); n > last {
+				log.Warn("memory store full: live counters evicted (soonest-ending first, bans last); raise store.max_keys if this is not an attack",
+					"evicted", n-last, "evicted_total", n, "keys", st.Len())
+				last = n
+			}
+		}
+	}
 }

@@ -59,14 +59,25 @@ func logEvent(l *slog.Logger, ev rules.Event, client netip.Addr, r *http.Request
 // (tokens) keeps its first 5 characters, as Chatwoot's own log does.
 func MaskKey(key string) string {
 	parts := strings.Split(key, ":")
-	// An IPv6 address contains colons: rejoin it when the whole key is one.
-	if _, err := netip.ParseAddr(key); err == nil {
-		return key
+	var out []string
+	for i := 0; i < len(parts); {
+		// An IPv6 address spans several ":"-parts: keep the longest run
+		// that parses as an address.
+		n := 1
+		for j := len(parts); j > i+1; j-- {
+			if _, err := netip.ParseAddr(strings.Join(parts[i:j], ":")); err == nil {
+				n = j - i
+				break
+			}
+		}
+		if n > 1 {
+			out = append(out, strings.Join(parts[i:i+n], ":"))
+		} else {
+			out = append(out, maskPart(parts[i]))
+		}
+		i += n
 	}
-	for i, p := range parts {
-		parts[i] = maskPart(p)
-	}
-	return strings.Join(parts, ":")
+	return strings.Join(out, ":")
 }
 
 func maskPart(p string) string {

@@ -290,3 +290,23 @@ func TestGracefulShutdownFinishesInFlightRequests(t *testing.T) {
 		t.Fatal("still accepting after shutdown")
 	}
 }
+
+func TestSlowHeadersAreCutOff(t *testing.T) {
+	gw := gateway.New(gateway.Options{Upstream: &url.URL{Scheme: "http", Host: "127.0.0.1:1"}, Engine: mustEmptyEngine(t)})
+	ln, _ := net.Listen("tcp", "127.0.0.1:0")
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go gateway.Serve(ctx, ln, gw, gateway.ServerOptions{ReadHeaderTimeout: 200 * time.Millisecond, ShutdownTimeout: time.Second,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	conn, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	io.WriteString(conn, "GET / HTTP/1.1\r\nHost: x\r\n") // and never finish the headers
+	conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+	_, err = io.ReadAll(conn)
+	if ne, ok := err.(net.Error); ok && ne.Timeout() {
+		t.Fatal("server kept a half-sent request open: slowloris")
+	}
+}
