@@ -117,7 +117,7 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Body != nil && r.Body != http.NoBody && !isUpgrade(r) {
 		// Bound the time a client may take to send its body (slowloris on
 		// bodies); upgraded connections live on without it.
-		_ = http.NewResponseController(w).SetReadDeadline(o.Now().Add(o.BodyTimeout))
+		_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(o.BodyTimeout))
 		if o.Engine.NeedsBody(r.Method, req.Path) {
 			body, ok := readBody(w, r, o.BodyLimit)
 			if !ok {
