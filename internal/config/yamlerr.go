@@ -79,8 +79,16 @@ func friendlyYAML(s string) string {
 	if m := regexp.MustCompile(`^field (\S+) not found in type .*$`).FindStringSubmatch(s); m != nil {
 		return fmt.Sprintf("unknown key %q", m[1])
 	}
-	if m := regexp.MustCompile(`^cannot unmarshal !!(\w+) (.*) into (.*)$`).FindStringSubmatch(s); m != nil {
-		return fmt.Sprintf("wrong type: got %s %s, want %s", m[1], m[2], goTypeWord(m[3]))
+	if m := regexp.MustCompile(`^cannot unmarshal !!(\w+)(?: (.*))? into (.*)$`).FindStringSubmatch(s); m != nil {
+		got := map[string]string{"map": "a mapping", "seq": "a list", "str": "a string", "int": "a number",
+			"float": "a number", "bool": "true/false", "null": "nothing"}[m[1]]
+		if got == "" {
+			got = m[1]
+		}
+		if m[2] != "" {
+			got += " " + m[2]
+		}
+		return fmt.Sprintf("wrong type: got %s, want %s", got, goTypeWord(m[3]))
 	}
 	return s
 }

@@ -27,7 +27,8 @@ func TestLoadSection(t *testing.T) {
 		{"unknown key with line", "updates:\n  schedule:\n    name: x\n    windws: []\n", "updates.schedule", true, `c.yaml:4: unknown key "windws" (did you mean "windows"?)`},
 		{"unknown nested in flow", "updates:\n  schedule:\n    windows:\n      - {day: tue}\n      - {day: wed, evry: 1h}\n", "updates.schedule", true, `c.yaml:5: unknown key "evry"`},
 		{"bad duration", "updates:\n  schedule:\n    windows:\n      - every: soon\n", "updates.schedule", true, "c.yaml:4:"},
-		{"bad type", "updates:\n  schedule:\n    windows: 3\n", "updates.schedule", true, "c.yaml:3: wrong type"},
+		{"bad type", "updates:\n  schedule:\n    windows: 3\n", "updates.schedule", true, "c.yaml:3: wrong type: got a number `3`, want a list"},
+		{"map for list", "updates:\n  schedule:\n    windows: {a: 1}\n", "updates.schedule", true, "c.yaml:3: wrong type: got a mapping, want a list"},
 		{"syntax", "updates:\n  schedule: [\n", "updates.schedule", false, "c.yaml:"},
 	}
 	for _, tt := range tests {
