@@ -223,31 +223,6 @@ func TestCriticality(t *testing.T) {
 	}
 }
 
-func TestCVSS3Score(t *testing.T) {
-	tests := []struct {
-		vector string
-		want   float64
-	}{
-		{"CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H", 9.8},
-		{"CVSS:3.1/AV:N/AC:L/PR:N/UI:R/S:C/C:L/I:L/A:N", 6.1},
-		{"CVSS:3.1/AV:L/AC:L/PR:L/UI:N/S:U/C:H/I:N/A:N", 5.5},
-		{"CVSS:3.0/AV:N/AC:L/PR:N/UI:N/S:C/C:H/I:H/A:H", 10},
-		{"CVSS:3.1/AV:N/AC:H/PR:H/UI:R/S:U/C:L/I:N/A:N", 2.0},
-		{"CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:N/I:N/A:N", 0},
-	}
-	for _, tt := range tests {
-		got, err := cvss3Score(tt.vector)
-		if err != nil || got != tt.want {
-			t.Errorf("cvss3Score(%s) = %v, %v; want %v", tt.vector, got, err, tt.want)
-		}
-	}
-	for _, bad := range []string{"", "CVSS:2.0/AV:N", "CVSS:3.1/AV:X/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H", "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:Q/C:H/I:H/A:H"} {
-		if _, err := cvss3Score(bad); err == nil {
-			t.Errorf("cvss3Score(%q) accepted", bad)
-		}
-	}
-}
-
 func TestFailing(t *testing.T) {
 	rep := &Report{Findings: []*Finding{{Criticality: "low"}, {Criticality: "high"}, {Criticality: "unknown"}}}
 	tests := []struct {

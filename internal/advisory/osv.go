@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/wootguard/wootguard/internal/cvss"
 	"io"
 
 	"sort"
@@ -163,7 +164,7 @@ func parseOSV(where string, data []byte) ([]*Advisory, error) {
 		}
 	}
 	for _, s := range e.Severity {
-		score, err := cvss3Score(s.Score)
+		score, err := cvss.Score3(s.Score)
 		if s.Type == "CVSS_V3" && err == nil {
 			base.CVSSv3 = &score
 		}

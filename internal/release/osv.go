@@ -3,6 +3,7 @@ package release
 import (
 	"bytes"
 	"fmt"
+	"github.com/wootguard/wootguard/internal/cvss"
 	"strings"
 	"time"
 )
@@ -80,7 +81,7 @@ func osvAdvisory(r osvRecord) (Advisory, bool) {
 	}
 	for _, s := range r.Severity {
 		if s.Type == "CVSS_V3" {
-			if score, err := CVSS3Score(s.Score); err == nil {
+			if score, err := cvss.Score3(s.Score); err == nil {
 				a.CVSS, a.CVSSVector = score, s.Score
 			}
 		} else if a.CVSSVector == "" && strings.HasPrefix(s.Type, "CVSS") {

@@ -1,4 +1,6 @@
-package release
+// Package cvss scores CVSS v3.0/v3.1 base vectors (OSV and GitHub give
+// vectors; the audit and the update status need numbers).
+package cvss
 
 import (
 	"fmt"
@@ -6,10 +8,10 @@ import (
 	"strings"
 )
 
-// CVSS3Score computes the CVSS v3.0/v3.1 base score of a vector such as
+// Score3 computes the CVSS v3.0/v3.1 base score of a vector such as
 // "CVSS:3.1/AV:N/AC:L/PR:L/UI:N/S:C/C:H/I:L/A:N" (OSV gives vectors, not
 // scores). Temporal and environmental metrics are ignored.
-func CVSS3Score(vector string) (float64, error) {
+func Score3(vector string) (float64, error) {
 	parts := strings.Split(strings.TrimSpace(vector), "/")
 	if len(parts) < 9 || !strings.HasPrefix(parts[0], "CVSS:3.") {
 		return 0, fmt.Errorf("not a CVSS v3 vector: %q", vector)
