@@ -147,3 +147,20 @@ func waitFor(t *testing.T, b *lockedBuffer, re *regexp.Regexp) string {
 	t.Fatalf("never saw %v in:\n%s", re, b.String())
 	return ""
 }
+
+func TestCheckConfigChecksUpdateSections(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "w.yaml")
+	os.WriteFile(p, []byte(`preset: none
+updates:
+  chatwoot_url: http://127.0.0.1:3000
+  feeds: {releases: /srv/releases.json}
+  notify:
+    webhooks: [{url: http://127.0.0.1:9/hook}]
+    slak: []
+  backup: {dir: /var/backups/wootguard, retention: {keep_last: 5}}
+`), 0o644)
+	env, _, errb := testEnv(nil)
+	if code := run(context.Background(), env, []string{"check-config", p}); code != 1 || !strings.Contains(errb.String(), `w.yaml:7: unknown key "slak" (did you mean "slack"?)`) {
+		t.Fatalf("%d %q", code, errb.String())
+	}
+}
