@@ -1,10 +1,14 @@
 package main
 
 import (
+	"time"
+
 	"github.com/wootguard/wootguard/internal/backup"
 	"github.com/wootguard/wootguard/internal/config"
 	"github.com/wootguard/wootguard/internal/notify"
 	"github.com/wootguard/wootguard/internal/release"
+	"github.com/wootguard/wootguard/internal/rollout"
+	"github.com/wootguard/wootguard/internal/smoke"
 )
 
 // The parts of wootguard.yaml that the update guardian reads, so that
@@ -15,4 +19,9 @@ func init() {
 	config.RegisterSection("updates.feeds", func() any { return &release.FeedsConfig{} })
 	config.RegisterSection("updates.notify", func() any { return &notify.Config{} })
 	config.RegisterSection("updates.backup", func() any { return &backup.Config{} })
+	config.RegisterSection("updates.targets", func() any { return &[]rollout.TargetConfig{} })
+	config.RegisterSection("updates.smoke", func() any { return &smoke.Config{} })
+	config.RegisterSection("updates.soak", func() any { return new(time.Duration) })
+	config.RegisterSection("updates.state_dir", func() any { return new(string) })
+	config.RegisterSection("updates.min_free_disk", func() any { return new(rollout.ByteSize) })
 }

@@ -1,0 +1,396 @@
+package rollout
+
+import (
+	"fmt"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/wootguard/wootguard/internal/backup"
+)
+
+// Roles of the two instances of a target, in update order.
+const (
+	Staging    = "staging"
+	Production = "production"
+)
+
+// Instance is one running Chatwoot that can be updated. Every method
+// returns commands as data; nothing runs until the Runner runs them.
+// Versions are bare ("4.15.1"); targets add the "v" where a tag needs it.
+type Instance interface {
+	Role() string
+	URL() string
+	DatabaseURL() string
+	BackupOptions() backup.Options
+	// Deploy puts version in place and running (before migrations).
+	Deploy(version string) []Command
+	// Migrate runs the database migrations of version, then whatever
+	// restart makes the app see the migrated schema.
+	Migrate(version string) []Command
+	// Stop stops everything that writes to the database (web and workers),
+	// so the database can be dropped and restored.
+	Stop() []Command
+	// Rollback brings the previous version back up on a restored database
+	// (no migrations: the restored database already has the old schema).
+	Rollback(previous string) []Command
+}
+
+// Target is one installation: a production instance and, normally, a
+// staging instance that is updated and tested first.
+type Target struct {
+	Name       string
+	Kind       string
+	Staging    Instance // nil when no staging is configured
+	Production Instance
+}
+
+// Instances lists the instances in update order.
+func (t *Target) Instances() []Instance {
+	if t.Staging == nil {
+		return []Instance{t.Production}
+	}
+	return []Instance{t.Staging, t.Production}
+}
+
+// Instance returns the instance with role.
+func (t *Target) Instance(role string) Instance {
+	if role == Staging {
+		return t.Staging
+	}
+	return t.Production
+}
+
+// Kinds of target.
+var kinds = []string{"docker-compose", "linux", "helm", "exec"}
+
+// NewTarget builds a target from its configuration and checks it.
+func NewTarget(c TargetConfig) (*Target, error) {
+	t := &Target{Name: c.Name, Kind: c.Kind}
+	if c.Production == nil {
+		return nil, fmt.Errorf("target %q: production instance is required", c.Name)
+	}
+	for _, pair := range []struct {
+		role string
+		cfg  *InstanceConfig
+		dst  *Instance
+	}{{Staging, c.Staging, &t.Staging}, {Production, c.Production, &t.Production}} {
+		if pair.cfg == nil {
+			continue
+		}
+		inst, err := newInstance(c.Kind, pair.role, *pair.cfg)
+		if err != nil {
+			return nil, fmt.Errorf("target %q %s: %w", c.Name, pair.role, err)
+		}
+		*pair.dst = inst
+	}
+	return t, nil
+}
+
+func newInstance(kind, role string, c InstanceConfig) (Instance, error) {
+	if c.URL == "" || !(strings.HasPrefix(c.URL, "http://") || strings.HasPrefix(c.URL, "https://")) {
+		return nil, fmt.Errorf("url must be the instance's http(s) base URL (got %q)", c.URL)
+	}
+	if !strings.HasPrefix(c.DatabaseURL, "postgres://") && !strings.HasPrefix(c.DatabaseURL, "postgresql://") {
+		return nil, fmt.Errorf("database_url must be a postgres:// URL")
+	}
+	if c.Backup.Dir == "" {
+		return nil, fmt.Errorf("backup.dir is required: every update starts with a verified backup")
+	}
+	base := baseInstance{role: role, cfg: c}
+	switch kind {
+	case "docker-compose":
+		return newCompose(base)
+	case "linux":
+		return newLinux(base), nil
+	case "helm":
+		return newHelm(base)
+	case "exec":
+		return newExec(base)
+	}
+	return nil, fmt.Errorf("kind %q is not one of %s", kind, strings.Join(kinds, ", "))
+}
+
+type baseInstance struct {
+	role string
+	cfg  InstanceConfig
+}
+
+func (b baseInstance) Role() string        { return b.role }
+func (b baseInstance) URL() string         { return b.cfg.URL }
+func (b baseInstance) DatabaseURL() string { return b.cfg.DatabaseURL }
+func (b baseInstance) BackupOptions() backup.Options {
+	return backup.Options{
+		DatabaseURL: b.cfg.DatabaseURL,
+		Dir:         b.cfg.Backup.Dir,
+		StorageDir:  b.cfg.Backup.StorageDir,
+		EnvFile:     b.cfg.Backup.EnvFile,
+	}
+}
+
+// --- docker compose -----------------------------------------------------------
+
+type composeInstance struct {
+	baseInstance
+	c ComposeConfig
+}
+
+// ComposeOverrideName is the override file wootguard owns in the compose
+// directory; the operator's own compose file is never edited.
+const ComposeOverrideName = "docker-compose.wootguard.yaml"
+
+func newCompose(b baseInstance) (Instance, error) {
+	c := b.cfg.Compose
+	if c.Dir == "" {
+		return nil, fmt.Errorf("compose.dir is required")
+	}
+	if c.File == "" {
+		c.File = "docker-compose.yaml"
+	}
+	if c.RailsService == "" {
+		c.RailsService = "rails"
+	}
+	if c.SidekiqService == "" {
+		c.SidekiqService = "sidekiq"
+	}
+	if c.PostgresService == "" {
+		c.PostgresService = "postgres"
+	}
+	if c.Image == "" {
+		c.Image = "chatwoot/chatwoot"
+	}
+	if c.Edition != "" && c.Edition != "ce" {
+		return nil, fmt.Errorf("compose.edition must be empty or \"ce\" (got %q)", c.Edition)
+	}
+	return &composeInstance{baseInstance: b, c: c}, nil
+}
+
+// compose builds a docker compose command with absolute paths (backup runs
+// it from anywhere). Only commands that start containers need the override;
+// stop and exec work before wootguard ever wrote it.
+func (ci *composeInstance) compose(withOverride bool, args ...string) Command {
+	argv := []string{"docker", "compose", "--project-directory", ci.c.Dir, "-f", filepath.Join(ci.c.Dir, ci.c.File)}
+	if withOverride {
+		argv = append(argv, "-f", filepath.Join(ci.c.Dir, ComposeOverrideName))
+	}
+	if ci.c.Project != "" {
+		argv = append(argv, "-p", ci.c.Project)
+	}
+	return Command{Argv: append(argv, args...)}
+}
+
+func (ci *composeInstance) image(version string) string {
+	tag := "v" + version
+	if ci.c.Edition == "ce" {
+		tag += "-ce"
+	}
+	return ci.c.Image + ":" + tag
+}
+
+func (ci *composeInstance) override(version string) Command {
+	img := ci.image(version)
+	return Command{
+		WriteFile: filepath.Join(ci.c.Dir, ComposeOverrideName),
+		Content: "# Written by wootguard to pin the Chatwoot image; rewritten on every update.\n" +
+			"services:\n" +
+			"  " + ci.c.RailsService + ":\n    image: " + img + "\n" +
+			"  " + ci.c.SidekiqService + ":\n    image: " + img + "\n",
+	}
+}
+
+func (ci *composeInstance) BackupOptions() backup.Options {
+	o := ci.baseInstance.BackupOptions()
+	// pg_dump must not be older than the server: use the container's own.
+	o.ToolPrefix = ci.compose(false, "exec", "-T", ci.c.PostgresService).Argv
+	return o
+}
+
+func (ci *composeInstance) Deploy(v string) []Command {
+	return []Command{
+		ci.override(v),
+		ci.compose(true, "pull", ci.c.RailsService, ci.c.SidekiqService),
+		ci.compose(true, "up", "-d"),
+	}
+}
+
+func (ci *composeInstance) Migrate(v string) []Command {
+	return []Command{
+		ci.compose(true, "run", "--rm", "-e", "POSTGRES_STATEMENT_TIMEOUT=600s", ci.c.RailsService, "bundle", "exec", "rails", "db:chatwoot_prepare"),
+		// Rails and Sidekiq booted before the migration; restart them so
+		// they load the new schema.
+		ci.compose(true, "restart", ci.c.RailsService, ci.c.SidekiqService),
+	}
+}
+
+func (ci *composeInstance) Stop() []Command {
+	return []Command{ci.compose(false, "stop", ci.c.RailsService, ci.c.SidekiqService)}
+}
+
+func (ci *composeInstance) Rollback(prev string) []Command {
+	return []Command{ci.override(prev), ci.compose(true, "up", "-d")}
+}
+
+// --- Linux VM (cwctl layout) --------------------------------------------------
+
+type linuxInstance struct {
+	baseInstance
+	c LinuxConfig
+}
+
+func newLinux(b baseInstance) Instance {
+	c := b.cfg.Linux
+	if c.User == "" {
+		c.User = "chatwoot"
+	}
+	if c.AppDir == "" {
+		c.AppDir = "/home/" + c.User + "/chatwoot"
+	}
+	if c.SystemdTarget == "" {
+		c.SystemdTarget = "chatwoot.target"
+	}
+	return &linuxInstance{baseInstance: b, c: c}
+}
+
+// asApp runs argv as the Chatwoot user in a login environment (sudo -i),
+// which is what loads rvm's Ruby, inside the app directory (env -C).
+func (li *linuxInstance) asApp(argv ...string) Command {
+	return Command{Argv: append([]string{"sudo", "-u", li.c.User, "-i", "--", "env", "-C", li.c.AppDir, "RAILS_ENV=production"}, argv...)}
+}
+
+// checkout is what `cwctl -U vX.Y.Z` does minus its interactive pgvector
+// prompt and its self-update.
+func (li *linuxInstance) checkout(v string) []Command {
+	return []Command{
+		li.asApp("git", "fetch", "--tags", "origin"),
+		li.asApp("git", "checkout", "v"+v),
+		li.asApp("bundle", "install"),
+		li.asApp("pnpm", "install"),
+		li.asApp("bundle", "exec", "rake", "assets:precompile"),
+	}
+}
+
+func (li *linuxInstance) Deploy(v string) []Command { return li.checkout(v) }
+
+func (li *linuxInstance) Migrate(v string) []Command {
+	return []Command{
+		li.asApp("env", "POSTGRES_STATEMENT_TIMEOUT=600s", "bundle", "exec", "rake", "db:migrate"),
+		{Argv: []string{"systemctl", "restart", li.c.SystemdTarget}},
+	}
+}
+
+func (li *linuxInstance) Stop() []Command {
+	return []Command{{Argv: []string{"systemctl", "stop", li.c.SystemdTarget}}}
+}
+
+func (li *linuxInstance) Rollback(prev string) []Command {
+	return append(li.checkout(prev), Command{Argv: []string{"systemctl", "restart", li.c.SystemdTarget}})
+}
+
+// --- Helm ------------------------------------------------------------------------
+
+type helmInstance struct {
+	baseInstance
+	c HelmConfig
+}
+
+func newHelm(b baseInstance) (Instance, error) {
+	c := b.cfg.Helm
+	if c.Release == "" {
+		return nil, fmt.Errorf("helm.release is required")
+	}
+	if c.Chart == "" {
+		c.Chart = "chatwoot/chatwoot"
+	}
+	if c.Timeout <= 0 {
+		c.Timeout = 15 * time.Minute
+	}
+	return &helmInstance{baseInstance: b, c: c}, nil
+}
+
+func (hi *helmInstance) scope() []string {
+	var a []string
+	if hi.c.Namespace != "" {
+		a = append(a, "--namespace", hi.c.Namespace)
+	}
+	if hi.c.KubeContext != "" {
+		a = append(a, "--kube-context", hi.c.KubeContext)
+	}
+	return a
+}
+
+func (hi *helmInstance) Deploy(v string) []Command {
+	argv := []string{"helm", "upgrade", hi.c.Release, hi.c.Chart}
+	for _, f := range hi.c.Values {
+		argv = append(argv, "-f", f)
+	}
+	argv = append(argv, "--reuse-values", "--set", "image.tag=v"+v, "--wait", "--timeout", hi.c.Timeout.String())
+	return []Command{{Argv: append(argv, hi.scope()...)}}
+}
+
+// Migrate is empty: the chart's post-upgrade hook Job runs
+// db:chatwoot_prepare, and `helm upgrade --wait` waits for it.
+func (hi *helmInstance) Migrate(string) []Command { return nil }
+
+func (hi *helmInstance) Stop() []Command {
+	argv := []string{"kubectl", "scale", "deployment", "--selector", "app.kubernetes.io/instance=" + hi.c.Release, "--replicas=0"}
+	if hi.c.Namespace != "" {
+		argv = append(argv, "--namespace", hi.c.Namespace)
+	}
+	if hi.c.KubeContext != "" {
+		argv = append(argv, "--context", hi.c.KubeContext)
+	}
+	return []Command{{Argv: argv}}
+}
+
+// Rollback uses helm's own history (previous revision), which also brings
+// the replica counts back after Stop scaled them to zero.
+func (hi *helmInstance) Rollback(string) []Command {
+	argv := []string{"helm", "rollback", hi.c.Release, "--wait", "--timeout", hi.c.Timeout.String()}
+	return []Command{{Argv: append(argv, hi.scope()...)}}
+}
+
+// --- exec: the operator's own commands -------------------------------------------
+
+type execInstance struct {
+	baseInstance
+	c ExecConfig
+}
+
+func newExec(b baseInstance) (Instance, error) {
+	c := b.cfg.Exec
+	for name, cmd := range map[string]ExecCommand{"stop": c.Stop, "start": c.Start, "deploy": c.Deploy, "migrate": c.Migrate} {
+		if cmd.IsZero() {
+			return nil, fmt.Errorf("exec.%s is required", name)
+		}
+	}
+	return &execInstance{baseInstance: b, c: c}, nil
+}
+
+// expand fills {{version}} ("4.15.1") and {{tag}} ("v4.15.1").
+func (ei *execInstance) expand(c ExecCommand, v string) Command {
+	r := strings.NewReplacer("{{version}}", v, "{{tag}}", "v"+v)
+	out := Command{Dir: ei.c.Dir, Env: ei.c.Env}
+	if c.Shell != "" {
+		out.Argv = []string{"sh", "-c", r.Replace(c.Shell)}
+		out.Shell = true
+		return out
+	}
+	for _, a := range c.Argv {
+		out.Argv = append(out.Argv, r.Replace(a))
+	}
+	return out
+}
+
+func (ei *execInstance) Deploy(v string) []Command {
+	return []Command{ei.expand(ei.c.Stop, v), ei.expand(ei.c.Deploy, v)}
+}
+
+func (ei *execInstance) Migrate(v string) []Command {
+	return []Command{ei.expand(ei.c.Migrate, v), ei.expand(ei.c.Start, v)}
+}
+
+func (ei *execInstance) Stop() []Command { return []Command{ei.expand(ei.c.Stop, "")} }
+
+func (ei *execInstance) Rollback(prev string) []Command {
+	return []Command{ei.expand(ei.c.Deploy, prev), ei.expand(ei.c.Start, prev)}
+}
