@@ -5,47 +5,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/wootguard/wootguard/internal/cvss"
 	"io"
-
 	"sort"
 	"strings"
 
+	"github.com/wootguard/wootguard/internal/cvss"
 	"github.com/wootguard/wootguard/internal/gemversion"
+	"github.com/wootguard/wootguard/internal/osv"
 )
-
-// osvEntry is the part of the OSV schema (1.7) this tool reads.
-type osvEntry struct {
-	ID        string   `json:"id"`
-	Modified  string   `json:"modified"`
-	Published string   `json:"published"`
-	Withdrawn string   `json:"withdrawn"`
-	Aliases   []string `json:"aliases"`
-	Summary   string   `json:"summary"`
-	Details   string   `json:"details"`
-	Severity  []struct {
-		Type  string `json:"type"`
-		Score string `json:"score"`
-	} `json:"severity"`
-	Affected []struct {
-		Package struct {
-			Ecosystem string `json:"ecosystem"`
-			Name      string `json:"name"`
-		} `json:"package"`
-		Ranges []struct {
-			Type   string              `json:"type"`
-			Events []map[string]string `json:"events"`
-		} `json:"ranges"`
-		Versions []string `json:"versions"`
-	} `json:"affected"`
-	References []struct {
-		Type string `json:"type"`
-		URL  string `json:"url"`
-	} `json:"references"`
-	DatabaseSpecific struct {
-		Severity string `json:"severity"`
-	} `json:"database_specific"`
-}
 
 // osvAffected is one affected[] entry, ready to evaluate.
 type osvAffected struct {
@@ -143,7 +110,7 @@ func parseOSV(where string, data []byte) ([]*Advisory, error) {
 	fail := func(format string, args ...any) error {
 		return fmt.Errorf("%s: %s", where, fmt.Sprintf(format, args...))
 	}
-	var e osvEntry
+	var e osv.Record
 	if err := json.Unmarshal(data, &e); err != nil {
 		return nil, fail("not OSV JSON: %v", err)
 	}
@@ -218,10 +185,7 @@ func parseOSV(where string, data []byte) ([]*Advisory, error) {
 	return out, nil
 }
 
-func parseOSVAffected(ranges []struct {
-	Type   string              `json:"type"`
-	Events []map[string]string `json:"events"`
-}, versions []string) (osvAffected, error) {
+func parseOSVAffected(ranges []osv.Range, versions []string) (osvAffected, error) {
 	var out osvAffected
 	for _, s := range versions {
 		v, err := gemversion.Parse(s)

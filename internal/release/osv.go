@@ -3,42 +3,12 @@ package release
 import (
 	"bytes"
 	"fmt"
-	"github.com/wootguard/wootguard/internal/cvss"
 	"strings"
 	"time"
-)
 
-type osvRecord struct {
-	ID        string     `json:"id"`
-	Aliases   []string   `json:"aliases"`
-	Summary   string     `json:"summary"`
-	Published time.Time  `json:"published"`
-	Withdrawn *time.Time `json:"withdrawn"`
-	Severity  []struct {
-		Type  string `json:"type"`
-		Score string `json:"score"`
-	} `json:"severity"`
-	Affected []struct {
-		Package struct {
-			Ecosystem string `json:"ecosystem"`
-			Name      string `json:"name"`
-			Purl      string `json:"purl"`
-		} `json:"package"`
-		Ranges []struct {
-			Type   string              `json:"type"`
-			Repo   string              `json:"repo"`
-			Events []map[string]string `json:"events"`
-		} `json:"ranges"`
-		Versions []string `json:"versions"`
-	} `json:"affected"`
-	References []struct {
-		Type string `json:"type"`
-		URL  string `json:"url"`
-	} `json:"references"`
-	DatabaseSpecific struct {
-		Severity string `json:"severity"`
-	} `json:"database_specific"`
-}
+	"github.com/wootguard/wootguard/internal/cvss"
+	"github.com/wootguard/wootguard/internal/osv"
+)
 
 // ParseOSV reads OSV JSON: one record, or a JSON array of records. Only
 // records about Chatwoot are returned (Chatwoot has no package ecosystem:
@@ -46,13 +16,13 @@ type osvRecord struct {
 // of a GIT range). Withdrawn records are dropped.
 func ParseOSV(data []byte) ([]Advisory, error) {
 	trimmed := bytes.TrimSpace(data)
-	var records []osvRecord
+	var records []osv.Record
 	if len(trimmed) > 0 && trimmed[0] == '{' {
-		var one osvRecord
+		var one osv.Record
 		if err := decodeJSON("OSV record", trimmed, &one); err != nil {
 			return nil, err
 		}
-		records = []osvRecord{one}
+		records = []osv.Record{one}
 	} else if err := decodeJSON("OSV records", trimmed, &records); err != nil {
 		return nil, err
 	}
@@ -61,7 +31,7 @@ func ParseOSV(data []byte) ([]Advisory, error) {
 		if r.ID == "" {
 			return nil, fmt.Errorf("OSV record %d has no id (is this OSV JSON?)", i)
 		}
-		if r.Withdrawn != nil {
+		if r.Withdrawn != "" {
 			continue
 		}
 		if a, ok := osvAdvisory(r); ok {
@@ -71,8 +41,9 @@ func ParseOSV(data []byte) ([]Advisory, error) {
 	return out, nil
 }
 
-func osvAdvisory(r osvRecord) (Advisory, bool) {
-	a := Advisory{ID: r.ID, Aliases: r.Aliases, Summary: r.Summary, Published: r.Published, Source: "osv",
+func osvAdvisory(r osv.Record) (Advisory, bool) {
+	published, _ := time.Parse(time.RFC3339, r.Published) // zero when absent or malformed
+	a := Advisory{ID: r.ID, Aliases: r.Aliases, Summary: r.Summary, Published: published, Source: "osv",
 		Severity: normalizeSeverity(r.DatabaseSpecific.Severity)}
 	for _, ref := range r.References {
 		if ref.Type == "ADVISORY" || a.URL == "" {
