@@ -67,12 +67,13 @@ Example:
 	log.Info("wootguard gateway listening", "listen", ln.Addr().String(), "upstream", cfg.Upstream.String(),
 		"preset", cfg.PresetName, "throttles", len(cfg.Spec.Throttles), "trusted_proxies", len(cfg.TrustedProxies))
 	if len(cfg.TrustedProxies) == 0 {
-		log.Info("client_ip.trusted_proxies is empty: the TCP peer is the client; behind a proxy, list it there")
+		log.Warn("client_ip.trusted_proxies is empty: the TCP peer is the client; behind a proxy (nginx, a load balancer), list it there, or every request looks like the proxy")
 	}
 
 	go func() {
+		running := cfg
 		for range hup {
-			reloadGateway(env, gw, st, cfg, *cfgPath, *listen, *upstream, log)
+			running = reloadGateway(env, gw, st, running, *cfgPath, *listen, *upstream, log)
 		}
 	}()
 	go warnOnEvictions(ctx, st, log)
@@ -91,20 +92,27 @@ Example:
 
 // reloadGateway swaps in the rules of a re-read config file, or keeps the
 // running ones when the file is bad.
-func reloadGateway(env *cliEnv, gw *gateway.Gateway, st *memory.Store, running *config.Gateway, path, listen, upstream string, log *slog.Logger) {
+// reloadGateway swaps in the rules of a re-read config file, or keeps the
+// running ones when the file is bad. It returns the config now running.
+func reloadGateway(env *cliEnv, gw *gateway.Gateway, st *memory.Store, running *config.Gateway, path, listen, upstream string, log *slog.Logger) *config.Gateway {
 	cfg, err := loadGatewayConfig(env, path, listen, upstream)
 	if err == nil {
 		var opts gateway.Options
 		if opts, err = gateway.FromConfig(cfg, st, log); err == nil {
-			if cfg.Listen != running.Listen || cfg.Upstream.String() != running.Upstream.String() {
-				log.Warn("reload: listen and upstream changes need a restart; kept the running ones")
+			for _, w := range cfg.Warnings {
+				log.Warn("config: " + w)
+			}
+			if cfg.Listen != running.Listen || cfg.Upstream.String() != running.Upstream.String() ||
+				cfg.Server != running.Server || cfg.MaxKeys != running.MaxKeys || cfg.LogFormat != running.LogFormat || cfg.LogLevel != running.LogLevel {
+				log.Warn("reload: listen, upstream, server timeouts, store and log settings take effect on restart; rules and responses were reloaded")
 			}
 			gw.Swap(opts)
 			log.Info("reloaded config", "file", path, "throttles", len(cfg.Spec.Throttles))
-			return
+			return cfg
 		}
 	}
 	log.Error("reload refused; running rules kept", "err", err.Error())
+	return running
 }
 
 func loadGatewayConfig(env *cliEnv, path, listen, upstream string) (*config.Gateway, error) {

@@ -1,11 +1,13 @@
 // Package clientip finds the real client address of a request that may
 // have come through proxies.
 //
-// Only when the TCP peer is a trusted proxy are forwarding headers read:
-// the RFC 7239 Forwarded header (for=), else X-Forwarded-For. The list is
-// walked right to left, skipping trusted hops; the first untrusted address
-// is the client. This is Rack 3's req.ip with an explicit trust list
-// (default: trust nobody) instead of "every private address".
+// Only when the TCP peer is a trusted proxy is a forwarding header read,
+// and only the one the operator's proxy writes: X-Forwarded-For by default,
+// or RFC 7239 Forwarded (for=) when configured. Never both: most proxies
+// append to X-Forwarded-For but pass a client's Forwarded header through
+// untouched, so reading Forwarded too would let any client pick its key
+// (the Rack 3 flaw of lylo/pagecord#937). The list is walked right to
+// left, skipping trusted hops; the first untrusted address is the client.
 package clientip
 
 import (
@@ -15,15 +17,36 @@ import (
 	"strings"
 )
 
+// Header names the forwarding header a Resolver reads.
+type Header string
+
+const (
+	XForwardedFor Header = "x-forwarded-for"
+	Forwarded     Header = "forwarded"
+)
+
 // Resolver resolves client addresses. The zero Resolver trusts nobody.
 type Resolver struct {
 	trusted []netip.Prefix
+	header  Header
 }
 
-// New returns a Resolver trusting the given proxy networks.
+// New returns a Resolver trusting the given proxy networks and reading
+// X-Forwarded-For from them.
 func New(trusted []netip.Prefix) *Resolver {
-	return &Resolver{trusted: trusted}
+	return &Resolver{trusted: trusted, header: XForwardedFor}
 }
+
+// NewWithHeader is New reading the given header instead.
+func NewWithHeader(trusted []netip.Prefix, h Header) *Resolver {
+	if h != Forwarded {
+		h = XForwardedFor
+	}
+	return &Resolver{trusted: trusted, header: h}
+}
+
+// TrustsAnyone reports whether any proxy is trusted.
+func (r *Resolver) TrustsAnyone() bool { return len(r.trusted) > 0 }
 
 // Trusted reports whether ip is a trusted proxy.
 func (r *Resolver) Trusted(ip netip.Addr) bool {
@@ -49,8 +72,8 @@ func (r *Resolver) ClientIP(remoteAddr string, h http.Header) netip.Addr {
 		return peer
 	}
 	var hops []string
-	if fw := h.Values("Forwarded"); len(fw) > 0 {
-		hops = forwardedFor(fw)
+	if r.header == Forwarded {
+		hops = forwardedFor(h.Values("Forwarded"))
 	} else {
 		hops = splitList(h.Values("X-Forwarded-For"))
 	}

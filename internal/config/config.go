@@ -38,6 +38,9 @@ type File struct {
 // ClientIP says whose forwarding headers to believe.
 type ClientIP struct {
 	TrustedProxies []string `yaml:"trusted_proxies"`
+	// Header is the one forwarding header your proxy writes:
+	// x-forwarded-for (default) or forwarded (RFC 7239).
+	Header string `yaml:"header"`
 }
 
 // Store selects the counter store.
@@ -106,13 +109,13 @@ type Gateway struct {
 	Listen           string
 	Upstream         *url.URL
 	TrustedProxies   []netip.Prefix
+	ClientIPHeader   string
 	StoreKind        string
 	MaxKeys          int
 	Prefix           string
 	PresetName       string
 	Spec             rules.Spec // preset and config rules merged
 	StripExtension   bool
-	Disabled         bool // ENABLE_RACK_ATTACK=false and no rules of its own
 	RetryAfter       bool
 	RateLimitHeaders bool
 	BodyLimit        int64
@@ -177,6 +180,18 @@ func build(path string, doc *yaml.Node, f *File, getenv func(string) string) (*G
 			continue
 		}
 		g.TrustedProxies = append(g.TrustedProxies, p)
+	}
+	switch g.ClientIPHeader = or(f.ClientIP.Header, "x-forwarded-for"); g.ClientIPHeader {
+	case "x-forwarded-for", "forwarded":
+	default:
+		at("client_ip.header", "unknown header %q: want x-forwarded-for or forwarded", g.ClientIPHeader)
+	}
+	for key, d := range map[string]rules.Duration{"server.read_header_timeout": f.Server.ReadHeaderTimeout,
+		"server.body_timeout": f.Server.BodyTimeout, "server.idle_timeout": f.Server.IdleTimeout,
+		"server.upstream_timeout": f.Server.UpstreamTimeout, "server.shutdown_timeout": f.Server.ShutdownTimeout} {
+		if d < 0 {
+			at(key, "%s must not be negative", key[len("server."):])
+		}
 	}
 	switch g.StoreKind {
 	case "memory":

@@ -42,6 +42,8 @@ func TestLoadErrorsNameFileAndLine(t *testing.T) {
 		{"bad preset", "preset: rails\n", `wootguard.yaml:1: unknown preset "rails"`},
 		{"yaml syntax", "throttles: [\n", "wootguard.yaml:"},
 		{"bad body limit", "body_limit: lots\n", "wootguard.yaml:1: bad size"},
+		{"negative timeout", "server:\n  body_timeout: -1s\n", "wootguard.yaml:2: body_timeout must not be negative"},
+		{"bad client ip header", "client_ip: {header: x-real-ip}\n", `wootguard.yaml:1: unknown header "x-real-ip"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -50,6 +52,18 @@ func TestLoadErrorsNameFileAndLine(t *testing.T) {
 				t.Fatalf("error %v\nwant containing %q", err, tt.want)
 			}
 		})
+	}
+}
+
+func TestBanRuleErrorsNameItsOwnKeys(t *testing.T) {
+	_, err := load(t, "fail2ban:\n  - {name: f, key: ip, bantime: 1h}\n", nil)
+	if err == nil {
+		t.Fatal("no error")
+	}
+	msg := err.Error()
+	if !strings.Contains(msg, "maxretry is required") || !strings.Contains(msg, "findtime") ||
+		strings.Contains(msg, "limit is required") || strings.Count(msg, "period") > 1 {
+		t.Fatalf("errors:\n%s", msg)
 	}
 }
 

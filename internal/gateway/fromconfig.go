@@ -20,7 +20,7 @@ func FromConfig(c *config.Gateway, st store.Store, log *slog.Logger) (Options, e
 	return Options{
 		Upstream:         c.Upstream,
 		Engine:           eng,
-		Resolver:         clientip.New(c.TrustedProxies),
+		Resolver:         clientip.NewWithHeader(c.TrustedProxies, clientip.Header(c.ClientIPHeader)),
 		RetryAfter:       c.RetryAfter,
 		RateLimitHeaders: c.RateLimitHeaders,
 		BodyLimit:        c.BodyLimit,

@@ -14,6 +14,8 @@ import (
 	"net/http/httputil"
 	"net/netip"
 	"net/url"
+	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -37,10 +39,16 @@ type Options struct {
 
 // Gateway is an http.Handler. Its rules can be swapped while it runs.
 type Gateway struct {
-	state atomic.Pointer[Options]
-	proxy *httputil.ReverseProxy
-	log   *slog.Logger
+	state          atomic.Pointer[Options]
+	warnLocalProxy sync.Once
+	proxy          *httputil.ReverseProxy
+	log            *slog.Logger
 }
+
+// spoofable are the headers a client could use to pose as someone else;
+// they never reach Chatwoot as the client sent them.
+var spoofable = map[string]bool{"Forwarded": true, "X-Forwarded-For": true, "X-Forwarded-Host": true,
+	"X-Forwarded-Proto": true, "X-Real-Ip": true, "Client-Ip": true}
 
 type ctxKey struct{}
 
@@ -113,19 +121,28 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		info.host = h
 	}
 
+	if !peerTrusted && !o.Resolver.TrustsAnyone() && r.Header.Get("X-Forwarded-For") != "" && clientip.ParseAddr(r.RemoteAddr).IsLoopback() {
+		g.warnLocalProxy.Do(func() {
+			o.Logger.Warn("a local proxy sends X-Forwarded-For but client_ip.trusted_proxies is empty: every client looks like " +
+				r.RemoteAddr + " (safelisted by the chatwoot preset); list the proxy in trusted_proxies")
+		})
+	}
+
 	req := &rules.Request{Method: r.Method, Path: r.URL.EscapedPath(), RawQuery: r.URL.RawQuery, IP: client, Header: r.Header}
-	if r.Body != nil && r.Body != http.NoBody && !isUpgrade(r) {
-		// Bound the time a client may take to send its body (slowloris on
-		// bodies); upgraded connections live on without it.
-		_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(o.BodyTimeout))
-		if o.Engine.NeedsBody(r.Method, req.Path) {
-			body, ok := readBody(w, r, o.BodyLimit)
-			if !ok {
-				return
-			}
-			req.Body = body
-			r.Body = io.NopCloser(bytes.NewReader(body))
+	if r.Body != nil && r.Body != http.NoBody && o.Engine.NeedsBody(r.Method, req.Path, r.Header.Get("Content-Type")) {
+		// Bound the time a client may take to send a body we must read
+		// (slowloris on bodies); streamed bodies are Chatwoot's to time.
+		rc := http.NewResponseController(w)
+		if o.BodyTimeout > 0 {
+			_ = rc.SetReadDeadline(time.Now().Add(o.BodyTimeout))
 		}
+		body, ok := readBody(w, r, o.BodyLimit)
+		_ = rc.SetReadDeadline(time.Time{})
+		if !ok {
+			return
+		}
+		req.Body = body
+		r.Body = io.NopCloser(bytes.NewReader(body))
 	}
 
 	d, err := o.Engine.Decide(r.Context(), o.Now(), req)
@@ -181,10 +198,6 @@ func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, bool
 	return body, true
 }
 
-func isUpgrade(r *http.Request) bool {
-	return r.Header.Get("Upgrade") != "" && headerHasToken(r.Header, "Connection", "upgrade")
-}
-
 // rewrite builds the upstream request: Chatwoot sees one clean
 // X-Forwarded-For (the client), so its own throttles key on real users and
 // no client can pick its key or claim to be 127.0.0.1.
@@ -192,8 +205,12 @@ func rewrite(pr *httputil.ProxyRequest, upstream *url.URL) {
 	pr.SetURL(upstream)
 	pr.Out.Host = pr.In.Host // as nginx's proxy_set_header Host $host
 	h := pr.Out.Header
-	for _, k := range []string{"Forwarded", "X-Forwarded-For", "X-Forwarded-Host", "X-Forwarded-Proto", "X-Real-Ip", "Client-Ip"} {
-		h.Del(k)
+	// Also drop underscore spellings (X_Forwarded_For, Client_ip): Puma
+	// maps them to the same HTTP_* variables Rails reads.
+	for k := range h {
+		if spoofable[http.CanonicalHeaderKey(strings.ReplaceAll(k, "_", "-"))] {
+			delete(h, k)
+		}
 	}
 	info, _ := pr.In.Context().Value(ctxKey{}).(*reqInfo)
 	if info == nil {

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/netip"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/wootguard/wootguard/internal/rules"
 )
@@ -88,12 +89,24 @@ func maskPart(p string) string {
 		return p
 	}
 	if at := strings.LastIndexByte(p, '@'); at > 0 {
-		return p[:1] + "***" + p[at:]
+		_, n := utf8.DecodeRuneInString(p)
+		return p[:n] + "***" + truncate(p[at:], 64)
 	}
-	if len(p) <= 5 {
+	if utf8.RuneCountInString(p) <= 5 {
 		return "*****"
 	}
-	return p[:5] + "...[REDACTED]"
+	return truncate(p, 5) + "...[REDACTED]"
+}
+
+// truncate keeps the first n runes of s.
+func truncate(s string, n int) string {
+	for i := range s {
+		if n == 0 {
+			return s[:i]
+		}
+		n--
+	}
+	return s
 }
 
 func isDigits(s string) bool {

@@ -77,14 +77,3 @@ func sfString(s string) string {
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
-
-func headerHasToken(h http.Header, name, token string) bool {
-	for _, v := range h.Values(name) {
-		for _, t := range strings.Split(v, ",") {
-			if strings.EqualFold(strings.TrimSpace(t), token) {
-				return true
-			}
-		}
-	}
-	return false
-}

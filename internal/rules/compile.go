@@ -165,12 +165,13 @@ func (c *compiler) counted(path string, k ruleKind, name string, limit *int64, p
 // Rack::Attack (which keys windows by integer Unix seconds).
 func (c *compiler) period(path string, d Duration) int64 {
 	t := time.Duration(d)
+	key := path[strings.LastIndexByte(path, '.')+1:] // period or findtime
 	switch {
 	case t <= 0:
-		c.errf(path, "period is required and must be at least 1s")
+		c.errf(path, "%s is required and must be at least 1s", key)
 		return 1
 	case t%time.Second != 0:
-		c.errf(path, "period must be whole seconds, got %s", t)
+		c.errf(path, "%s must be whole seconds, got %s", key, t)
 	}
 	return max(int64(t/time.Second), 1)
 }

@@ -77,7 +77,10 @@ func Compile(s Spec, o Options) (*Engine, error) {
 			} else if *b.MaxRetry < 1 {
 				c.errf(path+".maxretry", "maxretry must be at least 1")
 			}
-			r := c.counted(path, group.kind, b.Name, b.MaxRetry, b.FindTime, b.Key, b.Match, true)
+			r := &rule{kind: group.kind, name: b.Name, match: c.matcher(path+".match", b.Match), key: c.key(path+".key", b.Key, b.Match)}
+			if b.MaxRetry != nil {
+				r.limit = *b.MaxRetry
+			}
 			r.period = c.period(path+".findtime", b.FindTime)
 			r.source, r.spec = b.Source, b
 			r.enforce = c.mode(path, b.Mode)
@@ -206,6 +209,7 @@ type Event struct {
 // Pending is a response-based failure counter waiting for the status.
 type Pending struct {
 	rule          *rule
+	unix          int64 // the request's second: its window and lifetime
 	countKey      string
 	banKey        string
 	Discriminator string
@@ -227,6 +231,9 @@ func (e *Engine) Decide(ctx context.Context, now time.Time, r *Request) (Decisio
 	var d Decision
 	if e.opts.Disabled {
 		return d, nil
+	}
+	if m := r.methodOverride(); m != "" {
+		r.Method = m
 	}
 	path := r.NormalizedPath(e.opts.StripExtension)
 	for _, rl := range e.safelists {
@@ -277,7 +284,7 @@ func (e *Engine) Decide(ctx context.Context, now time.Time, r *Request) (Decisio
 			continue
 		}
 		if rl.failure != nil {
-			d.Pending = append(d.Pending, Pending{rule: rl, countKey: countKey, banKey: banKey, Discriminator: disc})
+			d.Pending = append(d.Pending, Pending{rule: rl, countKey: countKey, banKey: banKey, unix: unix, Discriminator: disc})
 			continue
 		}
 		add(rl, store.Op{Kind: store.OpFailure, Key: countKey, TTL: ttl(unix, rl.period), Limit: rl.limit,
@@ -342,6 +349,9 @@ func (e *Engine) Decide(ctx context.Context, now time.Time, r *Request) (Decisio
 		rl, op, disc, count := sc.rules[i], &sc.ops[i], sc.discs[i], res.Counts[i]
 		switch op.Kind {
 		case store.OpBanCheck:
+			if !op.Enforce && count > 0 {
+				d.Events = append(d.Events, Event{Type: rl.kind.String(), Rule: rl.name, Discriminator: disc, DryRun: true})
+			}
 			if i == res.StopAt && res.Stop == store.StopBanned {
 				d.Action, d.Rule, d.Type, d.Discriminator = ActionBlock, rl.name, rl.kind.String(), disc
 				d.RetryAfter = ceilSeconds(res.BanTTL)
@@ -361,7 +371,8 @@ func (e *Engine) Decide(ctx context.Context, now time.Time, r *Request) (Decisio
 			}
 		case store.OpThrottle:
 			q := quota(rl, count, unix)
-			if !d.QuotaValid || tighter(q, d.Quota) {
+			// Dry-run throttles must not tell clients to slow down.
+			if rl.enforce && (!d.QuotaValid || tighter(q, d.Quota)) {
 				d.Quota, d.QuotaValid = q, true
 			}
 			if count > rl.limit {
@@ -382,12 +393,6 @@ func (e *Engine) Decide(ctx context.Context, now time.Time, r *Request) (Decisio
 		}
 	}
 	d.Events = append(d.Events, sc.plainTracks...)
-	// A dry-run ban check that found a ban reports it and lets the request on.
-	for i := 0; i < last; i++ {
-		if sc.ops[i].Kind == store.OpBanCheck && !sc.ops[i].Enforce && res.Counts[i] > 0 {
-			d.Events = append(d.Events, Event{Type: sc.rules[i].kind.String(), Rule: sc.rules[i].name, Discriminator: sc.discs[i], DryRun: true})
-		}
-	}
 	return d, nil
 }
 
@@ -401,9 +406,10 @@ func (e *Engine) ReportResponse(ctx context.Context, now time.Time, p Pending, s
 	if !hit {
 		return nil, nil
 	}
-	unix := now.Unix()
+	// The counter's window was fixed when the request came in; its
+	// lifetime counts from then too, however slow the answer was.
 	count, banned, err := e.opts.Store.Fail(ctx, now, store.Op{Kind: store.OpFailure, Key: p.countKey,
-		TTL: ttl(unix, p.rule.period), Limit: p.rule.limit, BanKey: p.banKey, BanTTL: p.rule.banTime})
+		TTL: ttl(p.unix, p.rule.period) - now.Sub(time.Unix(p.unix, 0)), Limit: p.rule.limit, BanKey: p.banKey, BanTTL: p.rule.banTime})
 	if err != nil || !banned {
 		return nil, err
 	}
@@ -411,21 +417,28 @@ func (e *Engine) ReportResponse(ctx context.Context, now time.Time, p Pending, s
 		Count: count, Limit: p.rule.limit, BanStarted: true, DryRun: !p.rule.enforce}, nil
 }
 
-// NeedsBody reports whether some rule that could apply to this method and
-// path reads body params, so the gateway buffers the body only then.
-func (e *Engine) NeedsBody(method, rawPath string) bool {
-	if e.opts.Disabled {
+// NeedsBody reports whether the body of a request with this method, path
+// and Content-Type must be read: some rule that could apply reads body
+// params, or a form POST could carry a _method override for a rule bound
+// to another method. Other bodies stream through unread.
+func (e *Engine) NeedsBody(method, rawPath, contentType string) bool {
+	if e.opts.Disabled || !BodyIsParsed(method, contentType) {
 		return false
 	}
 	r := &Request{Method: method, Path: rawPath}
 	path := r.NormalizedPath(e.opts.StripExtension)
+	ct, _ := bodyType(method, contentType)
+	overridable := method == "POST" && ct == formType // multipart uploads keep streaming
 	for _, group := range [][]*rule{e.safelists, e.blocklists, e.bans, e.throttles, e.tracks} {
 		for _, rl := range group {
 			uses := rl.match != nil && rl.match.usesParams
 			for _, p := range rl.key {
 				uses = uses || p.usesParams()
 			}
-			if uses && rl.match.mayMatch(method, path) {
+			if uses && rl.match.mayMatch("", path) {
+				return true
+			}
+			if overridable && rl.match != nil && rl.match.bindsOtherMethod("POST") && rl.match.mayMatch("", path) {
 				return true
 			}
 		}

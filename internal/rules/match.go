@@ -1,10 +1,13 @@
 package rules
 
 import (
+	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // matches reports whether every condition of m holds (nil m: always).
@@ -29,7 +32,7 @@ func (m *matcher) matches(r *Request, path string) bool {
 		}
 	}
 	for _, h := range m.headers {
-		vs, ok := r.Header[h.name]
+		vs, ok := headerValues(r.Header, h.name)
 		if !ok || (h.value != "*" && (len(vs) == 0 || vs[0] != h.value)) {
 			return false
 		}
@@ -47,11 +50,12 @@ func (m *matcher) matches(r *Request, path string) bool {
 
 // mayMatch checks only the method and path conditions (with the any
 // alternatives), which is what NeedsBody can know before reading a body.
+// An empty method matches any method.
 func (m *matcher) mayMatch(method, path string) bool {
 	if m == nil {
 		return true
 	}
-	if len(m.methods) > 0 && !contains(m.methods, method) {
+	if method != "" && len(m.methods) > 0 && !contains(m.methods, method) {
 		return false
 	}
 	if len(m.paths) > 0 && !contains(m.paths, path) {
@@ -85,6 +89,20 @@ func (m *matcher) mayMatch(method, path string) bool {
 		return false
 	}
 	return true
+}
+
+// bindsOtherMethod reports whether m (or an alternative) requires a
+// method other than method.
+func (m *matcher) bindsOtherMethod(method string) bool {
+	if len(m.methods) > 0 && !contains(m.methods, method) {
+		return true
+	}
+	for _, sub := range m.any {
+		if sub.bindsOtherMethod(method) {
+			return true
+		}
+	}
+	return false
 }
 
 func contains(list []string, s string) bool {
@@ -138,7 +156,7 @@ func appendDiscriminator(b []byte, rl *rule, r *Request, path string) ([]byte, b
 			case srcParam:
 				v, found = r.Param(src.name)
 			case srcHeader:
-				if vs, ok := r.Header[src.name]; ok && len(vs) > 0 {
+				if vs, ok := headerValues(r.Header, src.name); ok && len(vs) > 0 {
 					v, found = vs[0], true
 				}
 			case srcCapture:
@@ -175,13 +193,32 @@ func normalizeDiscriminator(b []byte, start int) []byte {
 	}
 	n := copy(b[start:], b[lo:hi])
 	b = b[:start+n]
+	ascii := true
 	for i := start; i < len(b); i++ {
-		if c := b[i]; 'A' <= c && c <= 'Z' {
+		c := b[i]
+		if 'A' <= c && c <= 'Z' {
 			b[i] = c + 'a' - 'A'
 		}
+		ascii = ascii && c < utf8.RuneSelf
+	}
+	if !ascii {
+		// Ruby's downcase is Unicode-aware (KELVIN SIGN → k), so Devise
+		// sees one email where bytes would give several buckets.
+		lower := strings.ToLower(string(b[start:]))
+		b = append(b[:start], lower...)
+	}
+	// Keys can come from 64 KiB bodies and headers: long ones are kept as a
+	// hash so a flood of huge keys cannot exhaust the store's memory.
+	if len(b)-start > maxDiscriminator {
+		sum := sha256.Sum256(b[start:])
+		b = append(b[:start], "sha256:"...)
+		b = hex.AppendEncode(b, sum[:16])
 	}
 	return b
 }
+
+// maxDiscriminator is the longest key part kept as it is.
+const maxDiscriminator = 128
 
 func isRubySpace(c byte) bool {
 	return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r' || c == 0
@@ -212,10 +249,10 @@ func chatwootAPIUser(r *Request) (string, bool) {
 			return tok, true
 		}
 	}
-	if v := strings.TrimSpace(r.Header.Get("Uid")); v != "" {
+	if v := strings.TrimSpace(headerValue(r.Header, "Uid")); v != "" {
 		return v, true
 	}
-	if v := strings.TrimSpace(r.Header.Get("Api_access_token")); v != "" {
+	if v := strings.TrimSpace(headerValue(r.Header, "Api_access_token")); v != "" {
 		return v, true
 	}
 	return "", false

@@ -64,17 +64,89 @@ func (r *Request) parseParams() {
 	}
 	r.params = map[string]string{}
 	if len(r.Body) > 0 {
-		ct, ps, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
-		switch {
-		case ct == "application/x-www-form-urlencoded":
+		switch ct, ps := bodyType(r.Method, r.Header.Get("Content-Type")); ct {
+		case formType:
 			addValues(r.params, string(r.Body))
-		case ct == "application/json" || strings.HasSuffix(ct, "+json"):
+		case jsonType:
 			addJSON(r.params, r.Body)
-		case ct == "multipart/form-data" && ps["boundary"] != "":
+		case multipartType:
 			addMultipart(r.params, r.Body, ps["boundary"])
 		}
 	}
 	addValues(r.params, r.RawQuery) // query last: it wins
+}
+
+const (
+	formType      = "application/x-www-form-urlencoded"
+	jsonType      = "application/json"
+	multipartType = "multipart/form-data"
+)
+
+// bodyType says how Rails would parse a body: Rack reads a POST without a
+// media type as a form, and Rails' JSON MIME type has synonyms.
+func bodyType(method, contentType string) (string, map[string]string) {
+	ct, ps, _ := mime.ParseMediaType(contentType)
+	switch {
+	case ct == "" && contentType == "" && method == "POST", ct == formType:
+		return formType, nil
+	case ct == jsonType || ct == "text/x-json" || ct == "application/jsonrequest" || strings.HasSuffix(ct, "+json"):
+		return jsonType, nil
+	case ct == multipartType && ps["boundary"] != "":
+		return multipartType, ps
+	}
+	return "", nil
+}
+
+// BodyIsParsed reports whether a body of this type yields params.
+func BodyIsParsed(method, contentType string) bool {
+	ct, _ := bodyType(method, contentType)
+	return ct != ""
+}
+
+// methodOverride is Rack::MethodOverride, which runs before Rack::Attack in
+// a Rails app: a POST with X-HTTP-Method-Override or a form field
+// _method is routed, and counted, as that method.
+func (r *Request) methodOverride() string {
+	if r.Method != "POST" {
+		return ""
+	}
+	m := headerValue(r.Header, "X-Http-Method-Override")
+	if m == "" && len(r.Body) > 0 {
+		if ct, _ := bodyType(r.Method, r.Header.Get("Content-Type")); ct == formType {
+			vals, _ := url.ParseQuery(string(r.Body))
+			m = vals.Get("_method")
+		}
+	}
+	m = strings.ToUpper(strings.TrimSpace(m))
+	switch m {
+	case "GET", "HEAD", "PUT", "POST", "DELETE", "OPTIONS", "PATCH", "LINK", "UNLINK":
+		return m
+	}
+	return ""
+}
+
+// headerValue reads a header the way Puma and Rails see it: "Api-Access-Token"
+// and "api_access_token" are the same HTTP_API_ACCESS_TOKEN.
+func headerValue(h http.Header, canonical string) string {
+	if vs, ok := headerValues(h, canonical); ok && len(vs) > 0 {
+		return vs[0]
+	}
+	return ""
+}
+
+func headerValues(h http.Header, canonical string) ([]string, bool) {
+	if vs, ok := h[canonical]; ok {
+		return vs, true
+	}
+	alt := strings.ReplaceAll(canonical, "_", "-")
+	if alt == canonical {
+		alt = strings.ReplaceAll(canonical, "-", "_")
+	}
+	vs, ok := h[http.CanonicalHeaderKey(alt)]
+	if !ok {
+		vs, ok = h[alt]
+	}
+	return vs, ok
 }
 
 func addValues(dst map[string]string, q string) {

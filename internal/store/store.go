@@ -19,8 +19,9 @@ type OpKind uint8
 const (
 	// OpBanCheck reads BanKey; if a ban is set the program stops with
 	// StopBanned and no later operation runs (a banned request is not
-	// counted anywhere). Without Enforce (dry-run) a ban only sets its
-	// count to 1 and the program goes on.
+	// counted anywhere). Without Enforce (dry-run) a ban sets its count to
+	// 1 and the program goes on, skipping the OpFailure with the same
+	// BanKey (an enforced ban would not be counted or extended either).
 	OpBanCheck OpKind = iota + 1
 	// OpFailure increments Key (TTL), and when the count reaches Limit
 	// (count >= Limit, Fail2Ban's maxretry) sets BanKey for BanTTL. If

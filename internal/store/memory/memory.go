@@ -104,19 +104,26 @@ func (s *Store) Run(_ context.Context, now time.Time, program []store.Op, res *s
 		res.Counts[i] = 0
 		res.Banned[i] = false
 	}
+	skipFailure := ""
 	for i := range program {
 		op := &program[i]
 		switch op.Kind {
 		case store.OpBanCheck:
 			if left := s.banLeft(op.BanKey, t); left > 0 {
 				if !op.Enforce {
-					res.Counts[i] = 1 // dry-run: report the ban, go on
+					// Dry-run: report the ban and go on, but count as an
+					// enforced ban would (not at all), so it is not extended.
+					res.Counts[i] = 1
+					skipFailure = op.BanKey
 					continue
 				}
 				res.Stop, res.StopAt, res.BanTTL = store.StopBanned, i, left
 				return nil
 			}
 		case store.OpFailure:
+			if op.BanKey == skipFailure {
+				continue
+			}
 			res.Counts[i], res.Banned[i] = s.fail(op, t)
 			if op.StopOnCount {
 				res.Stop, res.StopAt = store.StopFailed, i
