@@ -86,9 +86,23 @@ func New(o Options) *Gateway {
 		ModifyResponse: g.modifyResponse,
 		ErrorHandler:   g.proxyError,
 		ErrorLog:       slog.NewLogLogger(o.Logger.Handler(), slog.LevelWarn),
+		BufferPool:     &bufferPool{},
 	}
 	return g
 }
+
+// bufferPool reuses the proxy's 32 KiB copy buffers, which it would
+// otherwise allocate for every response (most of its garbage).
+type bufferPool struct{ p sync.Pool }
+
+func (b *bufferPool) Get() []byte {
+	if buf, ok := b.p.Get().(*[]byte); ok {
+		return *buf
+	}
+	return make([]byte, 32<<10)
+}
+
+func (b *bufferPool) Put(buf []byte) { b.p.Put(&buf) }
 
 // Swap replaces the rules and response options of a running gateway. The
 // upstream cannot change without a restart.
