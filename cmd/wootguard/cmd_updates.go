@@ -3,17 +3,16 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"path/filepath"
 	"strings"
 	"time"
 
-	"github.com/wootguard/wootguard/internal/config"
 	"github.com/wootguard/wootguard/internal/notify"
-	"github.com/wootguard/wootguard/internal/probe"
 	"github.com/wootguard/wootguard/internal/release"
+	"github.com/wootguard/wootguard/internal/schedule"
 )
 
 func init() {
@@ -27,155 +26,6 @@ func init() {
 		Summary: "watch for new Chatwoot releases and advisories and notify (loop or --once)",
 		Run:     runUpdatesWatch,
 	})
-}
-
-const exposureSources = `
-Where the running version comes from (one of):
-  --chatwoot URL   ask the instance (GET /api, fallback: the login page)
-  --version X      say it (e.g. 4.15.1)
-  --dir DIR        read VERSION_CW / config/app.yml of the installation
-
-Feeds (URL, or a local file for air-gapped hosts; defaults: GitHub's API):
-  --releases      GitHub releases JSON or releases.atom
-  --advisories    GitHub repository security advisories JSON
-  --osv           optional OSV JSON: a record, a list, or a directory of records
-Fetched feeds are cached (--cache-dir); when a feed is down the cached copy
-is used and its age is shown. With neither feed nor cache the answer is
-"unknown", never "up to date". A GitHub token is read from $GITHUB_TOKEN
-(--token-env) and only sent to api.github.com / github.com.`
-
-// exposureFlags are the flags shared by `updates status` and `updates watch`.
-type exposureFlags struct {
-	fs                             *flag.FlagSet
-	chatwoot, version, dir         string
-	releases, advisories, osv      string
-	cacheDir, tokenEnv, configFile string
-	format                         string
-	timeout                        time.Duration
-	retries                        int
-	includePre                     bool
-	notify                         notify.Config // updates.notify, watch only
-	fetcher                        *release.Fetcher
-}
-
-func newExposureFlags(fs *flag.FlagSet) *exposureFlags {
-	o := &exposureFlags{fs: fs}
-	fs.StringVar(&o.chatwoot, "chatwoot", "", "Chatwoot base `URL` to probe (config: updates.chatwoot_url)")
-	fs.StringVar(&o.version, "version", "", "the running Chatwoot `version`, instead of probing")
-	fs.StringVar(&o.dir, "dir", "", "Chatwoot installation `directory` to read the version from")
-	fs.StringVar(&o.releases, "releases", release.ChatwootReleasesURL, "release feed: `URL or file` (REST JSON or Atom)")
-	fs.StringVar(&o.advisories, "advisories", release.ChatwootAdvisoriesURL, "security advisory feed: `URL or file`")
-	fs.StringVar(&o.osv, "osv", "", "optional OSV records: `URL, file or directory`")
-	fs.StringVar(&o.cacheDir, "cache-dir", "", "feed cache `directory` (default $XDG_CACHE_HOME/wootguard or ~/.cache/wootguard)")
-	fs.StringVar(&o.tokenEnv, "token-env", "GITHUB_TOKEN", "environment `variable` holding a GitHub token")
-	fs.DurationVar(&o.timeout, "timeout", 10*time.Second, "timeout of one HTTP request")
-	fs.IntVar(&o.retries, "retries", 2, "extra attempts when a feed answers 5xx or times out (backoff 1s, 2s, 4s, …)")
-	fs.BoolVar(&o.includePre, "include-prereleases", false, "count pre-releases (rc) as releases")
-	fs.StringVar(&o.configFile, "config", "", "YAML config `file` (updates.chatwoot_url, updates.feeds, updates.notify; default $WOOTGUARD_CONFIG); flags win")
-	return o
-}
-
-// resolve merges the config file under the flags and checks the result.
-// It returns a message for a usage error (exit 2) or a config error
-// (exit 2 too: the command cannot run as asked).
-func (o *exposureFlags) resolve(env *cliEnv, withNotify bool) error {
-	set := map[string]bool{}
-	o.fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
-	if o.configFile == "" {
-		o.configFile = env.Getenv("WOOTGUARD_CONFIG")
-	}
-	if o.configFile != "" {
-		var url string
-		if _, err := config.LoadSection(o.configFile, "updates.chatwoot_url", &url); err != nil {
-			return err
-		}
-		var feeds release.FeedsConfig
-		if _, err := config.LoadSection(o.configFile, "updates.feeds", &feeds); err != nil {
-			return err
-		}
-		if withNotify {
-			if _, err := config.LoadSection(o.configFile, "updates.notify", &o.notify); err != nil {
-				return err
-			}
-		}
-		fill := func(flagName string, dst *string, val string) {
-			if !set[flagName] && val != "" {
-				*dst = val
-			}
-		}
-		// The config's URL is only the default way to learn the version.
-		if !set["version"] && !set["dir"] {
-			fill("chatwoot", &o.chatwoot, url)
-		}
-		fill("releases", &o.releases, feeds.Releases)
-		fill("advisories", &o.advisories, feeds.Advisories)
-		fill("osv", &o.osv, feeds.OSV)
-		fill("cache-dir", &o.cacheDir, feeds.CacheDir)
-		fill("token-env", &o.tokenEnv, feeds.TokenEnv)
-		if !set["timeout"] && feeds.Timeout != 0 {
-			o.timeout = feeds.Timeout
-		}
-	}
-	n := 0
-	for _, s := range []string{o.chatwoot, o.version, o.dir} {
-		if s != "" {
-			n++
-		}
-	}
-	switch {
-	case n == 0:
-		return fmt.Errorf("say which Chatwoot to check: --chatwoot URL, --version X or --dir DIR")
-	case n > 1:
-		return fmt.Errorf("give only one of --chatwoot, --version and --dir")
-	case o.format != "text" && o.format != "json":
-		return fmt.Errorf("--format must be text or json, not %q", o.format)
-	case o.timeout <= 0:
-		return fmt.Errorf("--timeout must be positive")
-	case o.retries < 0 || o.retries > 10:
-		return fmt.Errorf("--retries must be between 0 and 10")
-	case o.releases == "" || o.advisories == "":
-		return fmt.Errorf("--releases and --advisories must not be empty")
-	}
-	if o.version != "" {
-		if _, err := release.ParseVersion(o.version); err != nil {
-			return err
-		}
-	}
-	if o.cacheDir == "" {
-		o.cacheDir = release.DefaultCacheDir(env.Getenv)
-	}
-	o.fetcher = &release.Fetcher{Timeout: o.timeout, CacheDir: o.cacheDir, Retries: o.retries,
-		Token: env.Getenv(o.tokenEnv), TokenEnv: o.tokenEnv}
-	if o.retries == 0 {
-		o.fetcher.Retries = -1 // Fetcher's zero value means "default"
-	}
-	return nil
-}
-
-// check runs one status computation: version, feeds, verdict.
-func (o *exposureFlags) check(ctx context.Context) release.Report {
-	opts := release.CheckOptions{Releases: o.releases, Advisories: o.advisories, OSV: o.osv,
-		IncludePre: o.includePre, Fetcher: o.fetcher}
-	var res *probe.Result
-	var err error
-	switch {
-	case o.version != "":
-		opts.Running, opts.RunningSource = release.MustParseVersion(o.version), "flag"
-	case o.dir != "":
-		res, err = probe.FromDir(o.dir)
-	default:
-		res, err = probeRunning(ctx, o.chatwoot, o.timeout)
-	}
-	if res != nil {
-		opts.RunningSource = res.Source
-		if opts.Running, err = release.ParseVersion(res.Version); err != nil {
-			err = fmt.Errorf("the instance reports version %q, which is not a Chatwoot version", res.Version)
-		}
-	}
-	if err != nil {
-		opts.RunningProblem = "the running version is not known: " + err.Error()
-	}
-	return release.Check(ctx, opts)
 }
 
 func runUpdatesStatus(ctx context.Context, env *cliEnv, args []string) int {
@@ -308,6 +158,12 @@ that affects the running version. Each is delivered once ever per channel
 (remembered in --state-file); a failed delivery is retried next round.
 Channels come from updates.notify in --config (webhooks, slack, smtp); the
 events are also printed. SIGINT/SIGTERM stop the loop cleanly.
+
+With updates.schedule in the config, the events carry the schedule's
+decision for the latest release (as "updates next" shows it): in the
+emergency lane (update-now because of an advisory, or page) the advisory
+event is critical and states the decision; otherwise the events say in
+which window the release will be installed.
 `+exposureSources+`
 
 Example:
@@ -337,6 +193,12 @@ exits 0 when stopped by a signal.`)
 	if err := o.resolve(env, true); err != nil {
 		fmt.Fprintf(env.Stderr, "wootguard updates watch: %v\n", err)
 		return 2
+	}
+	if sched, source, err := loadSchedule(o.configFile); err != nil {
+		fmt.Fprintf(env.Stderr, "wootguard updates watch: %v\n", err)
+		return 2
+	} else if strings.HasSuffix(source, "(updates.schedule)") {
+		o.sched = sched
 	}
 	if *stateFile != "" {
 		o.notify.StateFile = *stateFile
@@ -379,15 +241,9 @@ exits 0 when stopped by a signal.`)
 func watchRound(ctx context.Context, env *cliEnv, o *exposureFlags, sender notify.Sender) int {
 	rep := o.check(ctx)
 	fmt.Fprintf(env.Stderr, "%s %s: %s\n", rep.CheckedAt.UTC().Format(time.RFC3339), rep.Summary(), rep.Action)
-	for _, f := range rep.Feeds {
-		if f.FromCache {
-			fmt.Fprintf(env.Stderr, "  %s feed unreachable, using the cached copy from %s ago: %s\n", f.Name, age(f.AgeSeconds), f.Problem)
-		} else if !f.OK {
-			fmt.Fprintf(env.Stderr, "  %s feed unavailable: %s\n", f.Name, f.Problem)
-		}
-	}
+	printFeedWarnings(env.Stderr, rep)
 	code := 0
-	for _, e := range release.Events(rep.Status, rep.CheckedAt) {
+	for _, e := range scheduleEvents(env.Stderr, o.sched, rep, release.Events(rep.Status, rep.CheckedAt)) {
 		if err := sender.Send(ctx, e); err != nil {
 			fmt.Fprintf(env.Stderr, "  notification %s failed (will retry next round): %v\n", e.Key, err)
 			code = 1
@@ -397,6 +253,75 @@ func watchRound(ctx context.Context, env *cliEnv, o *exposureFlags, sender notif
 		return 3
 	}
 	return code
+}
+
+// scheduleEvents adds the schedule's decision for the latest release to
+// the events of a round when updates.schedule is configured (sched not
+// nil). In the emergency lane ("update-now" because of an advisory, or
+// "page") each advisory that triggers it is sent with severity critical
+// and the decision sentence; otherwise the events say when the release
+// will be installed. Keys are unchanged, so notify.Once still sends each
+// advisory once.
+func scheduleEvents(log io.Writer, sched *schedule.Schedule, rep release.Report, events []notify.Event) []notify.Event {
+	// Missing data (a feed down, no cache) could hide an emergency: no plan
+	// rather than a wrong one.
+	if sched == nil || rep.Latest == "" || rep.Behind == 0 || len(rep.Unknown) > 0 {
+		return events
+	}
+	cand, _ := candidateFor(rep.Status, rep.Latest, rep.LatestPublished)
+	if cand == nil {
+		return events
+	}
+	now := rep.CheckedAt
+	d, err := sched.Decide(now, *cand)
+	if err != nil {
+		fmt.Fprintf(log, "  schedule: %v\n", err)
+		return events
+	}
+	plan := planSentence(sched, d)
+	for i := range events {
+		e := &events[i]
+		switch e.Kind {
+		case "release.new":
+			e.Text += "\nSchedule: " + plan
+		case "advisory.new":
+			id := e.Fields["advisory"]
+			var adv *schedule.Advisory
+			for j := range cand.Advisories {
+				if cand.Advisories[j].ID == id {
+					adv = &cand.Advisories[j]
+				}
+			}
+			if adv == nil {
+				continue // the latest release does not fix it: the plan is no remedy
+			}
+			// Does this advisory on its own take the emergency lane?
+			one, err := sched.Decide(now, schedule.Candidate{Version: cand.Version, PublishedAt: cand.PublishedAt, Advisories: []schedule.Advisory{*adv}})
+			if err == nil && emergency(one) {
+				e.Severity = "critical"
+			}
+			e.Text += "\nSchedule: " + plan
+		default:
+			continue
+		}
+		e.Fields = maps.Clone(e.Fields)
+		e.Fields["decision"] = d.Action
+	}
+	return events
+}
+
+// planSentence words a decision for a notification: the emergency lane
+// as the decision itself, the normal lane as "will be installed in the
+// window starting …".
+func planSentence(sched *schedule.Schedule, d schedule.Decision) string {
+	switch {
+	case (emergency(d) && d.Action == schedule.UpdateNow) || d.When.IsZero():
+		return d.Action + ": " + d.Reason
+	case d.Action == schedule.UpdateNow:
+		return fmt.Sprintf("will be installed now, in the open window %q: %s", d.Window, d.Reason)
+	}
+	return fmt.Sprintf("will be installed in the window %q starting %s (%s UTC): %s: %s", d.Window,
+		d.When.In(sched.Location()).Format(clockLayout), d.When.UTC().Format("2006-01-02 15:04"), d.Action, d.Reason)
 }
 
 // printSender writes events as lines, for logs and cron mail.

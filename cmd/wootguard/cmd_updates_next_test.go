@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -152,5 +154,98 @@ func TestCheckConfigChecksSchedule(t *testing.T) {
 	}
 	if want := path + `:10: emergency.action: unknown action "reboot"`; !strings.Contains(errb.String(), want) {
 		t.Errorf("stderr %q lacks %q", errb.String(), want)
+	}
+}
+
+// releasesFeed is a GitHub releases list: tag, published_at pairs.
+func releasesFeed(tagPublished ...string) []byte {
+	var items []string
+	for i := 0; i+1 < len(tagPublished); i += 2 {
+		items = append(items, fmt.Sprintf(`{"tag_name":%q,"draft":false,"prerelease":false,"published_at":%q}`, tagPublished[i], tagPublished[i+1]))
+	}
+	return []byte("[" + strings.Join(items, ",") + "]")
+}
+
+// updates next learns the running version from a fake Chatwoot (/api)
+// and the release and advisories from feeds it serves, and decides.
+func TestUpdatesNextFromExposure(t *testing.T) {
+	advisories, err := os.ReadFile(advisoriesFixture)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name      string
+		running   string // what /api reports
+		published string // v4.13.0's published_at in the feed
+		action    string // emergency.action
+		viaConfig bool   // chatwoot_url and feeds from the config, else flags
+		args      []string
+		code      int
+		stdout    []string
+		stderr    string
+	}{
+		{"critical advisory opens a window at once, even in a freeze", "3.15.0", "2026-12-22T10:00:00Z", "open_window", true,
+			[]string{"--now", "2026-12-22T12:00:00Z"}, 0, []string{
+				"Running: Chatwoot 3.15.0 (from api), latest v4.13.0 (published Tue 2026-12-22 11:00 CET), 2 releases behind, 4 advisories affect it",
+				"Release v4.13.0, published Tue 2026-12-22 11:00 CET, fixes GHSA-g8f9-hh83-rcq9 (critical), GHSA-9pgm-75gg-6948 (high), GHSA-8qxm-4p4p-cfhm (medium)",
+				`update-now: v4.13.0 fixes GHSA-g8f9-hh83-rcq9 (critical), GHSA-9pgm-75gg-6948 (high), at or above the emergency threshold "high": update now, ignoring windows, freezes and the soak.`}, ""},
+		{"emergency action page", "3.15.0", "2026-12-22T10:00:00Z", "page", true,
+			[]string{"--now", "2026-12-22T12:00:00Z"}, 0, []string{
+				`page until Sun 2027-01-10 03:00 CET (2027-01-10 02:00 UTC): v4.13.0 fixes GHSA-g8f9-hh83-rcq9 (critical), GHSA-9pgm-75gg-6948 (high), at or above the emergency threshold "high": page the operator; the normal schedule still applies`}, ""},
+		{"medium advisory below the threshold: first window after the soak", "4.12.0", "2026-05-30T12:00:00Z", "open_window", false,
+			[]string{"--now", "2026-05-30T13:00:00Z"}, 0, []string{
+				"Running: Chatwoot 4.12.0 (from api), latest v4.13.0 (published Sat 2026-05-30 14:00 CEST), 1 release behind, 1 advisory affects it",
+				"fixes GHSA-8qxm-4p4p-cfhm (medium):",
+				"wait-for-soak until Sun 2026-06-07 03:00 CEST (2026-06-07 01:00 UTC): v4.13.0 was published Sat 2026-05-30 14:00 CEST and the soak is 72h, which ends Tue 2026-06-02 14:00 CEST"}, ""},
+		{"up to date", "4.13.0", "2026-05-30T12:00:00Z", "open_window", true,
+			[]string{"--now", "2026-06-01T13:00:00Z"}, 0, []string{"Running: Chatwoot 4.13.0 (from api), latest v4.13.0", "up to date: nothing to schedule"}, ""},
+		{"--advisory/--severity win over the feed", "4.12.0", "2026-05-30T12:00:00Z", "open_window", true,
+			[]string{"--now", "2026-05-30T13:00:00Z", "--advisory", "GHSA-8qxm-4p4p-cfhm", "--severity", "critical"}, 0, []string{
+				`update-now: v4.13.0 fixes GHSA-8qxm-4p4p-cfhm (critical), at or above the emergency threshold "high"`}, ""},
+		{"--published wins over the feed", "4.12.0", "2026-05-30T12:00:00Z", "open_window", false,
+			[]string{"--now", "2026-05-30T13:00:00Z", "--published", "2026-05-01T00:00:00Z"}, 0, []string{
+				"Release v4.13.0, published Fri 2026-05-01 02:00 CEST", "wait-for-window until Sun 2026-05-31 03:00 CEST"}, ""},
+		{"--release other than the latest needs --published", "4.12.0", "2026-05-30T12:00:00Z", "open_window", true,
+			[]string{"--release", "v4.12.5"}, 2, nil, "--release v4.12.5 is not the latest release (v4.13.0): give --published too"},
+		{"json", "3.15.0", "2026-12-22T10:00:00Z", "open_window", true,
+			[]string{"--now", "2026-12-22T12:00:00Z", "--format", "json"}, 0, []string{
+				`"action": "update-now"`, `"id": "GHSA-g8f9-hh83-rcq9",` + "\n" + `        "severity": "critical"`,
+				`"running_source": "api"`, `"latest_published": "2026-12-22T10:00:00Z"`}, ""},
+		{"advisory feed down, no cache: no decision", "4.12.0", "2026-05-30T12:00:00Z", "open_window", false,
+			[]string{"--now", "2026-05-30T13:00:00Z", "--advisories", "MISSING"}, 3, []string{
+				"cannot decide: the advisory feed could not be read"}, "advisories feed unavailable"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cw := &fakeChatwoot{version: tt.running, releases: releasesFeed("v4.13.0", tt.published, "v4.11.2", "2026-04-20T12:00:00Z"), advisories: advisories}
+			srv := httptest.NewServer(cw)
+			defer srv.Close()
+			sources := fmt.Sprintf("  chatwoot_url: %s\n  feeds: {releases: %s/releases, advisories: %s/advisories, cache_dir: %q}\n",
+				srv.URL, srv.URL, srv.URL, t.TempDir())
+			args := []string{"updates", "next", "--count", "1", "--retries", "0"}
+			if !tt.viaConfig {
+				sources = ""
+				args = append(args, "--chatwoot", srv.URL, "--releases", srv.URL+"/releases", "--advisories", srv.URL+"/advisories",
+					"--cache-dir", t.TempDir())
+			}
+			cfg := scheduleFile(t, strings.Replace(berlinSchedule, "ACTION", tt.action, 1)+sources)
+			for i, a := range tt.args {
+				if a == "MISSING" {
+					tt.args[i] = srv.URL + "/missing"
+				}
+			}
+			code, out, errs := runCLI(context.Background(), nil, append(append(args, "--config", cfg), tt.args...)...)
+			if code != tt.code {
+				t.Fatalf("exit %d, want %d\nstdout:\n%s\nstderr:\n%s", code, tt.code, out, errs)
+			}
+			for _, want := range tt.stdout {
+				if !strings.Contains(out, want) {
+					t.Errorf("stdout lacks %q:\n%s", want, out)
+				}
+			}
+			if !strings.Contains(errs, tt.stderr) {
+				t.Errorf("stderr lacks %q:\n%s", tt.stderr, errs)
+			}
+		})
 	}
 }

@@ -16,6 +16,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/wootguard/wootguard/internal/notify"
 )
@@ -403,4 +404,106 @@ func TestUpdatesWatchUsage(t *testing.T) {
 			t.Errorf("%v: exit %d, %s", tt.args, code, errs)
 		}
 	}
+}
+
+// eventReceiver is a test webhook keeping every event it gets.
+type eventReceiver struct {
+	mu     sync.Mutex
+	events map[string]notify.Event // by key
+	count  int
+}
+
+func (rc *eventReceiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	var e notify.Event
+	if err := json.NewDecoder(r.Body).Decode(&e); err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	rc.events[e.Key] = e
+	rc.count++
+}
+
+// With updates.schedule configured, watch sends the schedule's decision:
+// the emergency lane makes the advisory event critical and carries the
+// decision sentence, a normal release event says when it will be installed.
+func TestUpdatesWatchSchedule(t *testing.T) {
+	rel := releasesFeed("v4.13.0", "2026-05-25T12:00:00Z", "v4.11.2", "2026-04-20T12:00:00Z")
+	// A freeze from yesterday for a month keeps the normal lane away from
+	// the real clock's windows: the decision is "frozen" whenever this runs.
+	day := time.Now().UTC()
+	freeze := fmt.Sprintf("{from: %s, to: %s, reason: test}", day.AddDate(0, 0, -1).Format("2006-01-02"), day.AddDate(0, 0, 30).Format("2006-01-02"))
+	tests := []struct {
+		name, running, action string
+		severity, text        map[string]string // by event key
+	}{
+		{"critical advisory, emergency update", "3.15.0", "open_window",
+			map[string]string{"advisory.new:GHSA-g8f9-hh83-rcq9": "critical", "advisory.new:GHSA-8qxm-4p4p-cfhm": "warning"},
+			map[string]string{
+				"advisory.new:GHSA-g8f9-hh83-rcq9": `Schedule: update-now: v4.13.0 fixes GHSA-g8f9-hh83-rcq9 (critical), GHSA-9pgm-75gg-6948 (high), at or above the emergency threshold "high": update now, ignoring windows, freezes and the soak.`,
+				"release.new:v4.13.0":              "Schedule: update-now: v4.13.0 fixes GHSA-g8f9-hh83-rcq9 (critical)"}},
+		{"critical advisory, page", "3.15.0", "page",
+			map[string]string{"advisory.new:GHSA-g8f9-hh83-rcq9": "critical"},
+			map[string]string{
+				"advisory.new:GHSA-g8f9-hh83-rcq9": `page: v4.13.0 fixes GHSA-g8f9-hh83-rcq9 (critical), GHSA-9pgm-75gg-6948 (high), at or above the emergency threshold "high": page the operator`,
+				"release.new:v4.13.0":              `Schedule: will be installed in the window "w" starting`}},
+		{"medium advisory, normal lane", "4.12.0", "open_window",
+			map[string]string{"advisory.new:GHSA-8qxm-4p4p-cfhm": "warning", "release.new:v4.13.0": "info"},
+			map[string]string{
+				"advisory.new:GHSA-8qxm-4p4p-cfhm": `Schedule: will be installed in the window "w" starting`,
+				"release.new:v4.13.0":              `: frozen: freeze`}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rc := &eventReceiver{events: map[string]notify.Event{}}
+			srv := httptest.NewServer(rc)
+			defer srv.Close()
+			feeds := httptest.NewServer(&fakeChatwoot{releases: rel, advisories: mustRead(t, advisoriesFixture)})
+			defer feeds.Close()
+			dir := t.TempDir()
+			cfg := filepath.Join(dir, "wootguard.yml")
+			os.WriteFile(cfg, []byte(fmt.Sprintf(`updates:
+  feeds: {releases: %s/releases, advisories: %s/advisories, cache_dir: %q}
+  notify:
+    webhooks: [{url: %s}]
+    state_file: %q
+  schedule:
+    timezone: UTC
+    windows: [{name: w, every: week, weekday: sunday, start: "03:00", duration: 1h}]
+    freeze: [%s]
+    emergency: {min_severity: high, action: %s}
+`, feeds.URL, feeds.URL, dir, srv.URL, filepath.Join(dir, "state.json"), freeze, tt.action)), 0o644)
+			args := []string{"updates", "watch", "--once", "--config", cfg, "--version", tt.running}
+			for round := 0; round < 2; round++ { // the second round sends nothing again
+				if code, out, errs := runCLI(context.Background(), nil, args...); code != 0 {
+					t.Fatalf("round %d: exit %d\n%s%s", round, code, out, errs)
+				}
+			}
+			rc.mu.Lock()
+			defer rc.mu.Unlock()
+			if rc.count != len(rc.events) {
+				t.Errorf("%d deliveries of %d events: resent", rc.count, len(rc.events))
+			}
+			for key, sev := range tt.severity {
+				if got := rc.events[key].Severity; got != sev {
+					t.Errorf("%s: severity %q, want %q", key, got, sev)
+				}
+			}
+			for key, want := range tt.text {
+				if e := rc.events[key]; !strings.Contains(e.Text, want) {
+					t.Errorf("%s: text lacks %q:\n%s", key, want, e.Text)
+				}
+			}
+		})
+	}
+}
+
+func mustRead(t *testing.T, path string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }

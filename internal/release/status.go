@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"time"
 )
 
 // States of a Status, and the exit codes `wootguard updates status` uses.
@@ -64,6 +65,10 @@ type Status struct {
 	// Unknown says why the state is unknown (or what is missing).
 	Unknown []string `json:"unknown_reasons,omitempty"`
 	Action  string   `json:"action"`
+	// LatestPublished is when Latest was published (zero: the feed does
+	// not say). Not part of the JSON shape of `updates status`; the
+	// schedule (`updates next`, `updates watch`) needs it for the soak.
+	LatestPublished time.Time `json:"-"`
 }
 
 // Compute decides the state and the one recommended action. Missing data
@@ -89,7 +94,7 @@ func Compute(in Input) Status {
 		st.Unknown = append(st.Unknown, "the release feed could not be read")
 	}
 	if haveLatest {
-		st.Latest = latest.Tag
+		st.Latest, st.LatestPublished = latest.Tag, latest.Published
 		for _, r := range Newer(in.Releases, in.Running) {
 			if !r.Prerelease {
 				st.Newer = append(st.Newer, r.Tag)
