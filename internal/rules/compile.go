@@ -51,7 +51,6 @@ func (k ruleKind) String() string { return kindNames[k] }
 type rule struct {
 	kind    ruleKind
 	name    string
-	source  string
 	enforce bool
 	ips     []netip.Prefix // list rules: client IP must be in one (empty = any)
 	match   *matcher       // nil = every request
@@ -62,7 +61,6 @@ type rule struct {
 	failure []int  // response statuses that count; nil = the request itself counts
 	countNS string // counter key namespace (see Compile)
 	banNS   string
-	spec    any // the source spec, for listing
 }
 
 type matcher struct {
@@ -134,7 +132,7 @@ func (c *compiler) name(path, n string, seen map[string]bool) {
 
 func (c *compiler) listRule(path string, k ruleKind, s ListRule, seen map[string]bool) *rule {
 	c.name(path, s.Name, seen)
-	r := &rule{kind: k, name: s.Name, source: s.Source, enforce: c.mode(path, s.Mode), spec: s}
+	r := &rule{kind: k, name: s.Name, enforce: c.mode(path, s.Mode)}
 	r.ips = c.prefixes(path+".ip", s.IP)
 	r.match = c.matcher(path+".match", s.Match)
 	if len(s.IP) == 0 && s.Match == nil {
@@ -143,21 +141,20 @@ func (c *compiler) listRule(path string, k ruleKind, s ListRule, seen map[string
 	return r
 }
 
-func (c *compiler) counted(path string, k ruleKind, name string, limit *int64, period Duration, key StringList, m *Match, needLimit bool) *rule {
+// counted compiles a throttle or a track with a limit: key, limit and
+// period are all required.
+func (c *compiler) counted(path string, k ruleKind, name string, limit *int64, period Duration, key StringList, m *Match) *rule {
 	r := &rule{kind: k, name: name, match: c.matcher(path+".match", m), limit: -1}
 	r.key = c.key(path+".key", key, m)
-	if limit == nil && needLimit {
+	if limit == nil {
 		c.errf(path, "limit is required")
-	}
-	if limit != nil {
+	} else {
 		if *limit < 0 {
 			c.errf(path+".limit", "limit must be 0 or more")
 		}
 		r.limit = *limit
 	}
-	if limit != nil || needLimit || period != 0 {
-		r.period = c.period(path+".period", period)
-	}
+	r.period = c.period(path+".period", period)
 	return r
 }
 

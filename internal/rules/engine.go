@@ -27,8 +27,6 @@ type Options struct {
 	// StripExtension matches paths without their ".json"-style extension,
 	// as Chatwoot's rules do (default for the Chatwoot preset).
 	StripExtension bool
-	// Disabled makes the engine pass everything untouched.
-	Disabled bool
 }
 
 // Engine is a compiled rule set. It is safe for concurrent use.
@@ -82,7 +80,6 @@ func Compile(s Spec, o Options) (*Engine, error) {
 				r.limit = *b.MaxRetry
 			}
 			r.period = c.period(path+".findtime", b.FindTime)
-			r.source, r.spec = b.Source, b
 			r.enforce = c.mode(path, b.Mode)
 			if time.Duration(b.BanTime) < time.Second {
 				c.errf(path+".bantime", "bantime is required and must be at least 1s")
@@ -105,8 +102,8 @@ func Compile(s Spec, o Options) (*Engine, error) {
 	for i, t := range s.Throttles {
 		path := fmt.Sprintf("throttles[%d]", i)
 		c.name(path, t.Name, names(kindThrottle))
-		r := c.counted(path, kindThrottle, t.Name, t.Limit, t.Period, t.Key, t.Match, true)
-		r.source, r.spec, r.enforce = t.Source, t, c.mode(path, t.Mode)
+		r := c.counted(path, kindThrottle, t.Name, t.Limit, t.Period, t.Key, t.Match)
+		r.enforce = c.mode(path, t.Mode)
 		e.throttles = append(e.throttles, r)
 	}
 	for i, t := range s.Tracks {
@@ -117,14 +114,14 @@ func Compile(s Spec, o Options) (*Engine, error) {
 		}
 		var r *rule
 		if t.Limit != nil {
-			r = c.counted(path, kindTrack, t.Name, t.Limit, t.Period, t.Key, t.Match, true)
+			r = c.counted(path, kindTrack, t.Name, t.Limit, t.Period, t.Key, t.Match)
 		} else {
 			r = &rule{kind: kindTrack, name: t.Name, match: c.matcher(path+".match", t.Match), limit: -1}
 			if len(t.Key) > 0 {
 				r.key = c.key(path+".key", t.Key, t.Match)
 			}
 		}
-		r.source, r.spec, r.enforce = t.Source, t, true
+		r.enforce = true
 		e.tracks = append(e.tracks, r)
 	}
 	if len(c.errs) > 0 {
@@ -229,9 +226,6 @@ type scratch struct {
 // Decide evaluates every rule for r at time now.
 func (e *Engine) Decide(ctx context.Context, now time.Time, r *Request) (Decision, error) {
 	var d Decision
-	if e.opts.Disabled {
-		return d, nil
-	}
 	if m := r.methodOverride(); m != "" {
 		r.Method = m
 	}
@@ -273,7 +267,7 @@ func (e *Engine) Decide(ctx context.Context, now time.Time, r *Request) (Decisio
 	for _, rl := range e.bans {
 		// A ban blocks every request of its key; only requests that fit
 		// the rule's match are counted as failures.
-		countKey, disc, ok := e.counterKey(sc, unix, rl.period, rl.countNS, rl, r, path)
+		countKey, disc, ok := e.counterKey(sc, unix, rl, r, path)
 		if !ok {
 			continue
 		}
@@ -294,7 +288,7 @@ func (e *Engine) Decide(ctx context.Context, now time.Time, r *Request) (Decisio
 		if !rl.match.matches(r, path) {
 			continue
 		}
-		key, disc, ok := e.counterKey(sc, unix, rl.period, rl.countNS, rl, r, path)
+		key, disc, ok := e.counterKey(sc, unix, rl, r, path)
 		if !ok {
 			continue
 		}
@@ -319,7 +313,7 @@ func (e *Engine) Decide(ctx context.Context, now time.Time, r *Request) (Decisio
 			sc.plainTracks = append(sc.plainTracks, Event{Type: "track", Rule: rl.name, Discriminator: disc, Limit: -1})
 			continue
 		}
-		key, disc, ok := e.counterKey(sc, unix, rl.period, rl.countNS, rl, r, path)
+		key, disc, ok := e.counterKey(sc, unix, rl, r, path)
 		if !ok {
 			continue
 		}
@@ -422,7 +416,7 @@ func (e *Engine) ReportResponse(ctx context.Context, now time.Time, p Pending, s
 // params, or a form POST could carry a _method override for a rule bound
 // to another method. Other bodies stream through unread.
 func (e *Engine) NeedsBody(method, rawPath, contentType string) bool {
-	if e.opts.Disabled || !BodyIsParsed(method, contentType) {
+	if !BodyIsParsed(method, contentType) {
 		return false
 	}
 	r := &Request{Method: method, Path: rawPath}

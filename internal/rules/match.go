@@ -114,16 +114,17 @@ func contains(list []string, s string) bool {
 	return false
 }
 
-// counterKey builds "prefix:window:ns:discriminator" in one allocation
+// counterKey builds "prefix:window:namespace:discriminator" for rl (its
+// period gives the window, countNS the namespace) in one allocation
 // and returns the key and the discriminator (a substring of it). ok is
 // false when a key part is missing: the rule then does not apply
 // (Rack::Attack's nil key), while an empty value is a real, shared bucket.
-func (e *Engine) counterKey(sc *scratch, unix, period int64, ns string, rl *rule, r *Request, path string) (key, disc string, ok bool) {
+func (e *Engine) counterKey(sc *scratch, unix int64, rl *rule, r *Request, path string) (key, disc string, ok bool) {
 	b := append(sc.buf[:0], e.opts.Prefix...)
 	b = append(b, ':')
-	b = strconv.AppendInt(b, unix/period, 10)
+	b = strconv.AppendInt(b, unix/rl.period, 10)
 	b = append(b, ':')
-	b = append(b, ns...)
+	b = append(b, rl.countNS...)
 	b = append(b, ':')
 	head := len(b)
 	b, ok = appendDiscriminator(b, rl, r, path)
