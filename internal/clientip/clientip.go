@@ -67,7 +67,11 @@ func (r *Resolver) Trusted(ip netip.Addr) bool {
 // trusted hop before it is used instead (Rack would return the junk
 // string and raise on IP rules).
 func (r *Resolver) ClientIP(remoteAddr string, h http.Header) netip.Addr {
-	peer := ParseAddr(remoteAddr)
+	return r.Client(ParseAddr(remoteAddr), h)
+}
+
+// Client is ClientIP for a peer address already parsed.
+func (r *Resolver) Client(peer netip.Addr, h http.Header) netip.Addr {
 	if !peer.IsValid() || !r.Trusted(peer) {
 		return peer
 	}

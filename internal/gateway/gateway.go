@@ -123,8 +123,9 @@ func (g *Gateway) Swap(o Options) {
 
 func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	o := g.state.Load()
-	client := o.Resolver.ClientIP(r.RemoteAddr, r.Header)
-	peerTrusted := o.Resolver.Trusted(clientip.ParseAddr(r.RemoteAddr))
+	peer := clientip.ParseAddr(r.RemoteAddr)
+	client := o.Resolver.Client(peer, r.Header)
+	peerTrusted := peer.IsValid() && o.Resolver.Trusted(peer)
 	info := &reqInfo{client: client, proto: "http", host: r.Host, opts: o}
 	if r.TLS != nil {
 		info.proto = "https"
@@ -135,7 +136,7 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		info.host = h
 	}
 
-	if !peerTrusted && !o.Resolver.TrustsAnyone() && r.Header.Get("X-Forwarded-For") != "" && clientip.ParseAddr(r.RemoteAddr).IsLoopback() {
+	if !peerTrusted && !o.Resolver.TrustsAnyone() && r.Header.Get("X-Forwarded-For") != "" && peer.IsLoopback() {
 		g.warnLocalProxy.Do(func() {
 			o.Logger.Warn("a local proxy sends X-Forwarded-For but client_ip.trusted_proxies is empty: every client looks like " +
 				r.RemoteAddr + " (safelisted by the chatwoot preset); list the proxy in trusted_proxies")
