@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"net/url"
 
 	"github.com/wootguard/wootguard/internal/config"
 )
@@ -45,12 +44,4 @@ file is good, 1 when it is not. Use it before 'kill -HUP' or a restart.`)
 	fmt.Fprintf(env.Stdout, "%s: ok (%d safelists, %d blocklists, %d throttles, %d fail2ban, %d allow2ban, %d tracks)\n", path,
 		len(cfg.Spec.Safelists), len(cfg.Spec.Blocklists), len(cfg.Spec.Throttles), len(cfg.Spec.Fail2Ban), len(cfg.Spec.Allow2Ban), len(cfg.Spec.Tracks))
 	return 0
-}
-
-func parseUpstream(s string) (*url.URL, error) {
-	u, err := url.Parse(s)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, fmt.Errorf("bad --upstream %q: want http://host:port or https://host", s)
-	}
-	return u, nil
 }

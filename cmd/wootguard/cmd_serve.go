@@ -124,7 +124,7 @@ func loadGatewayConfig(env *cliEnv, path, listen, upstream string) (*config.Gate
 		cfg.Listen = listen
 	}
 	if upstream != "" {
-		u, err := parseUpstream(upstream)
+		u, err := config.ParseUpstream(upstream)
 		if err != nil {
 			return nil, err
 		}

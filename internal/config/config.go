@@ -168,9 +168,9 @@ func build(path string, doc *yaml.Node, f *File, getenv func(string) string) (*G
 	if _, _, err := splitHostPort(g.Listen); err != nil {
 		at("listen", "bad listen address %q: want host:port", g.Listen)
 	}
-	u, err := url.Parse(or(f.Upstream, DefaultUpstream))
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		at("upstream", "bad upstream %q: want http://host:port or https://host", or(f.Upstream, DefaultUpstream))
+	u, err := ParseUpstream(or(f.Upstream, DefaultUpstream))
+	if err != nil {
+		at("upstream", "%v", err)
 	}
 	g.Upstream = u
 	for i, s := range f.ClientIP.TrustedProxies {
@@ -268,6 +268,15 @@ func (g *Gateway) defaultTimeouts() {
 	def(&g.Server.IdleTimeout, 2*time.Minute)
 	def(&g.Server.UpstreamTimeout, 5*time.Minute)
 	def(&g.Server.ShutdownTimeout, 30*time.Second)
+}
+
+// ParseUpstream checks Chatwoot's URL: http or https with a host.
+func ParseUpstream(s string) (*url.URL, error) {
+	u, err := url.Parse(s)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("bad upstream %q: want http://host:port or https://host", s)
+	}
+	return u, nil
 }
 
 func or(s, def string) string {
