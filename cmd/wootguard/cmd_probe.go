@@ -37,14 +37,10 @@ Exit codes: 0 version found, 1 could not find it, 2 usage error.`)
 	dir := fs.String("dir", "", "Chatwoot installation `directory`")
 	format := fs.String("format", "text", "output format: text or json")
 	timeout := fs.Duration("timeout", probe.DefaultTimeout, "give up after this long (HTTP only)")
-	pos, code, ok := parseFlags(env, fs, args)
-	if !ok {
+	if code, ok := parseNoArgs(env, fs, args); !ok {
 		return code
 	}
 	switch {
-	case len(pos) > 0:
-		fmt.Fprintf(env.Stderr, "wootguard version-probe: unexpected argument %q\n", pos[0])
-		return 2
 	case (*chatwoot == "") == (*dir == ""):
 		fmt.Fprintln(env.Stderr, "wootguard version-probe: give exactly one of --chatwoot URL or --dir DIR")
 		return 2

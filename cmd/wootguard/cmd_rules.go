@@ -23,7 +23,7 @@ type, name, what it matches, the key it counts by, limit/period, mode and
 where it comes from.`)
 	cfgPath := fs.String("config", "", "config file")
 	format := fs.String("format", "text", "text or json")
-	if _, code, ok := parseFlags(env, fs, args); !ok {
+	if code, ok := parseNoArgs(env, fs, args); !ok {
 		return code
 	}
 	cfg, err := loadGatewayConfig(env, *cfgPath, "", "")

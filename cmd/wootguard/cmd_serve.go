@@ -36,7 +36,7 @@ Example:
 	cfgPath := fs.String("config", "", "config file (YAML); without it, defaults and the chatwoot preset")
 	listen := fs.String("listen", "", "address to listen on (default from config, else "+config.DefaultListen+")")
 	upstream := fs.String("upstream", "", "Chatwoot's URL (default from config, else "+config.DefaultUpstream+")")
-	if _, code, ok := parseFlags(env, fs, args); !ok {
+	if code, ok := parseNoArgs(env, fs, args); !ok {
 		return code
 	}
 	cfg, err := loadGatewayConfig(env, *cfgPath, *listen, *upstream)

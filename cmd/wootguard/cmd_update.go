@@ -225,13 +225,8 @@ Example:
 	var u updateFlags
 	u.add(fs)
 	jsonOut := fs.Bool("json", false, "print JSON lines on stdout")
-	pos, code, ok := parseFlags(env, fs, args)
-	if !ok {
+	if code, ok := parseNoArgs(env, fs, args); !ok {
 		return code
-	}
-	if len(pos) > 0 {
-		fmt.Fprintf(env.Stderr, "wootguard update resume: unexpected argument %q\n", pos[0])
-		return 2
 	}
 	cfg, target, code := u.load(env, "update resume")
 	if target == nil {
@@ -326,13 +321,8 @@ Exit codes: 0 shown (or no update yet), 1 the journal cannot be read,
 	cfgPath := fs.String("config", "", "YAML config `file` (for updates.state_dir; default $WOOTGUARD_CONFIG)")
 	stateDir := fs.String("state-dir", "", "state `directory` (default updates.state_dir, else "+rollout.DefaultStateDir+")")
 	jsonOut := fs.Bool("json", false, "print the records as JSON lines")
-	pos, code, ok := parseFlags(env, fs, args)
-	if !ok {
+	if code, ok := parseNoArgs(env, fs, args); !ok {
 		return code
-	}
-	if len(pos) > 0 {
-		fmt.Fprintf(env.Stderr, "wootguard update status: unexpected argument %q\n", pos[0])
-		return 2
 	}
 	dir := *stateDir
 	if dir == "" {

@@ -48,13 +48,8 @@ Exit codes: 0 up to date, 10 behind (no advisory affects you), 20 exposed
 2 usage or config error.`)
 	o := newExposureFlags(fs)
 	fs.StringVar(&o.format, "format", "text", "output format: text or json (stable shape, see docs/exposure.md)")
-	pos, code, ok := parseFlags(env, fs, args)
-	if !ok {
+	if code, ok := parseNoArgs(env, fs, args); !ok {
 		return code
-	}
-	if len(pos) > 0 {
-		fmt.Fprintf(env.Stderr, "wootguard updates status: unexpected argument %q\n", pos[0])
-		return 2
 	}
 	if err := o.resolve(env, false); err != nil {
 		fmt.Fprintf(env.Stderr, "wootguard updates status: %v\n", err)
@@ -178,13 +173,8 @@ exits 0 when stopped by a signal.`)
 	once := fs.Bool("once", false, "run one round and exit")
 	interval := fs.Duration("interval", time.Hour, "time between rounds (at least 1m)")
 	stateFile := fs.String("state-file", "", "delivered-notifications `file` (config: updates.notify.state_file; default CACHE_DIR/notify-state.json)")
-	pos, code, ok := parseFlags(env, fs, args)
-	if !ok {
+	if code, ok := parseNoArgs(env, fs, args); !ok {
 		return code
-	}
-	if len(pos) > 0 {
-		fmt.Fprintf(env.Stderr, "wootguard updates watch: unexpected argument %q\n", pos[0])
-		return 2
 	}
 	if *interval < time.Minute {
 		fmt.Fprintln(env.Stderr, "wootguard updates watch: --interval must be at least 1m (GitHub allows 60 unauthenticated requests an hour)")

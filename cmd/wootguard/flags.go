@@ -61,6 +61,17 @@ func parseFlags(env *cliEnv, fs *flag.FlagSet, args []string) (positional []stri
 	}
 }
 
+// parseNoArgs is parseFlags for commands that take no positional
+// arguments: a stray one is a usage error (exit 2), never silently ignored.
+func parseNoArgs(env *cliEnv, fs *flag.FlagSet, args []string) (code int, ok bool) {
+	pos, code, ok := parseFlags(env, fs, args)
+	if ok && len(pos) > 0 {
+		fmt.Fprintf(env.Stderr, "%s: unexpected argument %q\n", fs.Name(), pos[0])
+		return 2, false
+	}
+	return code, ok
+}
+
 // stringList is a repeatable string flag.
 type stringList []string
 

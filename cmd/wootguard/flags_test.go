@@ -44,3 +44,13 @@ func TestEveryCommandHasHelp(t *testing.T) {
 		}
 	}
 }
+
+func TestStrayArgumentsAreUsageErrors(t *testing.T) {
+	for _, args := range [][]string{{"serve", "wootguard.yaml"}, {"rules", "extra"}, {"version-probe", "x"}} {
+		var out, errb bytes.Buffer
+		env := &cliEnv{Stdout: &out, Stderr: &errb, Getenv: func(string) string { return "" }}
+		if code := run(context.Background(), env, args); code != 2 || !strings.Contains(errb.String(), "unexpected argument") {
+			t.Errorf("%v: exit %d, stderr %q", args, code, errb.String())
+		}
+	}
+}
