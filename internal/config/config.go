@@ -4,9 +4,11 @@ package config
 
 import (
 	"fmt"
+	"net"
 	"net/netip"
 	"net/url"
 	"os"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -165,7 +167,7 @@ func build(path string, doc *yaml.Node, f *File, getenv func(string) string) (*G
 		RetryAfter:       f.Responses.RetryAfter == nil || *f.Responses.RetryAfter,
 		RateLimitHeaders: f.Responses.RateLimitHeaders == nil || *f.Responses.RateLimitHeaders,
 		BodyLimit:        int64(f.BodyLimit), MaxKeys: f.Store.MaxKeys, Server: f.Server}
-	if _, _, err := splitHostPort(g.Listen); err != nil {
+	if !validListen(g.Listen) {
 		at("listen", "bad listen address %q: want host:port", g.Listen)
 	}
 	u, err := ParseUpstream(or(f.Upstream, DefaultUpstream))
@@ -286,21 +288,20 @@ func or(s, def string) string {
 	return s
 }
 
+// resolve reads p relative to the config file's directory.
 func resolve(configPath, p string) string {
-	if p == "" || strings.HasPrefix(p, "/") || configPath == "" {
+	if p == "" || filepath.IsAbs(p) || configPath == "" {
 		return p
 	}
-	dir := configPath[:strings.LastIndex(configPath, "/")+1]
-	return dir + p
+	return filepath.Join(filepath.Dir(configPath), p)
 }
 
-func splitHostPort(s string) (string, string, error) {
-	i := strings.LastIndex(s, ":")
-	if i < 0 {
-		return "", "", fmt.Errorf("no port")
+// validListen accepts host:port with a numeric port (":8080" too).
+func validListen(s string) bool {
+	_, port, err := net.SplitHostPort(s)
+	if err != nil {
+		return false
 	}
-	if _, err := strconv.Atoi(s[i+1:]); err != nil {
-		return "", "", fmt.Errorf("bad port")
-	}
-	return s[:i], s[i+1:], nil
+	_, err = strconv.ParseUint(port, 10, 16)
+	return err == nil
 }

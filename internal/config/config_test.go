@@ -146,3 +146,12 @@ func TestCheckSections(t *testing.T) {
 		t.Fatalf("err %v", err)
 	}
 }
+
+func TestListenAddresses(t *testing.T) {
+	for addr, ok := range map[string]bool{"127.0.0.1:8080": true, ":8080": true, "[::1]:8080": true,
+		"0.0.0.0:0": true, "localhost": false, "127.0.0.1:http": false, "127.0.0.1:70000": false, "::1:8080": false} {
+		if got := validListen(addr); got != ok {
+			t.Errorf("validListen(%q) = %v, want %v", addr, got, ok)
+		}
+	}
+}
