@@ -3,6 +3,7 @@ package rules
 import (
 	"bytes"
 	"encoding/json"
+	"io"
 	"mime"
 	"mime/multipart"
 	"net/http"
@@ -187,17 +188,9 @@ func addMultipart(dst map[string]string, body []byte, boundary string) {
 		if err != nil {
 			return
 		}
-		if p.FileName() == "" && p.FormName() != "" {
-			var b strings.Builder
-			buf := make([]byte, 4096)
-			for b.Len() < 64<<10 {
-				n, err := p.Read(buf)
-				b.Write(buf[:n])
-				if err != nil {
-					break
-				}
-			}
-			dst[p.FormName()] = b.String()
+		if p.FileName() == "" && p.FormName() != "" { // fields only, not files
+			v, _ := io.ReadAll(io.LimitReader(p, 64<<10))
+			dst[p.FormName()] = string(v)
 		}
 		p.Close()
 	}
