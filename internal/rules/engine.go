@@ -12,6 +12,7 @@ import (
 	"context"
 	"fmt"
 	"net/netip"
+	"slices"
 	"sync"
 	"time"
 
@@ -393,11 +394,7 @@ func (e *Engine) Decide(ctx context.Context, now time.Time, r *Request) (Decisio
 // ReportResponse counts a response-based failure when status is one of
 // the rule's failure statuses. It returns an Event when a ban started.
 func (e *Engine) ReportResponse(ctx context.Context, now time.Time, p Pending, status int) (*Event, error) {
-	hit := false
-	for _, s := range p.rule.failure {
-		hit = hit || s == status
-	}
-	if !hit {
+	if !slices.Contains(p.rule.failure, status) {
 		return nil, nil
 	}
 	// The counter's window was fixed when the request came in; its

@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -55,10 +56,10 @@ func (m *matcher) mayMatch(method, path string) bool {
 	if m == nil {
 		return true
 	}
-	if method != "" && len(m.methods) > 0 && !contains(m.methods, method) {
+	if method != "" && len(m.methods) > 0 && !slices.Contains(m.methods, method) {
 		return false
 	}
-	if len(m.paths) > 0 && !contains(m.paths, path) {
+	if len(m.paths) > 0 && !slices.Contains(m.paths, path) {
 		return false
 	}
 	if len(m.prefixes) > 0 {
@@ -94,20 +95,11 @@ func (m *matcher) mayMatch(method, path string) bool {
 // bindsOtherMethod reports whether m (or an alternative) requires a
 // method other than method.
 func (m *matcher) bindsOtherMethod(method string) bool {
-	if len(m.methods) > 0 && !contains(m.methods, method) {
+	if len(m.methods) > 0 && !slices.Contains(m.methods, method) {
 		return true
 	}
 	for _, sub := range m.any {
 		if sub.bindsOtherMethod(method) {
-			return true
-		}
-	}
-	return false
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
 			return true
 		}
 	}
