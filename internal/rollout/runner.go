@@ -172,24 +172,35 @@ func (r *Runner) lock() (*Lock, error) {
 	return l, nil
 }
 
+// begin prepares the state directory, takes the update lock and reads
+// the saved state; the caller releases the lock.
+func (r *Runner) begin() (*Lock, *State, error) {
+	if err := r.init(); err != nil {
+		return nil, nil, err
+	}
+	l, err := r.lock()
+	if err != nil {
+		return nil, nil, err
+	}
+	st, err := LoadState(r.dir)
+	if err != nil {
+		l.Release()
+		return nil, nil, err
+	}
+	return l, st, nil
+}
+
 // Apply updates the target to version to.
 func (r *Runner) Apply(ctx context.Context, to string) (*State, error) {
 	v, err := NormalizeVersion(to)
 	if err != nil {
 		return nil, err
 	}
-	if err := r.init(); err != nil {
-		return nil, err
-	}
-	l, err := r.lock()
+	l, prev, err := r.begin()
 	if err != nil {
 		return nil, err
 	}
 	defer l.Release()
-	prev, err := LoadState(r.dir)
-	if err != nil {
-		return nil, err
-	}
 	if prev.Unfinished() {
 		return prev, fmt.Errorf("%w: update %s to v%s of target %q stopped at step %s (status %s); run 'wootguard update resume'",
 			ErrInterrupted, prev.UpdateID, prev.To, prev.Target, prev.Step, prev.Status)
@@ -215,18 +226,11 @@ func (r *Runner) Apply(ctx context.Context, to string) (*State, error) {
 // Resume settles an interrupted update: it continues when the interrupted
 // step is safe to repeat and rolls the instance back when it is not.
 func (r *Runner) Resume(ctx context.Context) (*State, error) {
-	if err := r.init(); err != nil {
-		return nil, err
-	}
-	l, err := r.lock()
+	l, st, err := r.begin()
 	if err != nil {
 		return nil, err
 	}
 	defer l.Release()
-	st, err := LoadState(r.dir)
-	if err != nil {
-		return nil, err
-	}
 	if !st.Unfinished() {
 		if st == nil {
 			r.say("nothing to resume: no update has run here")
