@@ -317,3 +317,8 @@ func (s *Store) Close() error {
 	<-s.done
 	return nil
 }
+
+// Stats implements store.StatsReporter.
+func (s *Store) Stats() store.Stats {
+	return store.Stats{Kind: "memory", Keys: int64(s.Len()), Evictions: s.Evictions(), Healthy: true, Detail: "in-process memory store"}
+}
