@@ -16,6 +16,14 @@
 //	fakechatwoot start     start the server detached, wait until it answers
 //	fakechatwoot stop      stop the server named by the pid file (if any)
 //	fakechatwoot migrate   apply pending migrations
+//
+// Installed as /bin/bundle in a stand-in Docker image, it answers the
+// commands Chatwoot's docker-compose.production.yaml runs, reading the
+// database from Chatwoot's POSTGRES_* variables (see bundle.go):
+//
+//	bundle exec rails s -p PORT -b ADDR    serve
+//	bundle exec rails db:chatwoot_prepare  migrate
+//	bundle exec sidekiq …                  wait for SIGTERM (a worker)
 package main
 
 import (
@@ -26,6 +34,7 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -75,6 +84,13 @@ func cmp(a, b string) int {
 }
 
 func main() {
+	if filepath.Base(os.Args[0]) == "bundle" {
+		if err := bundle(os.Args[1:]); err != nil {
+			fmt.Fprintf(os.Stderr, "fakechatwoot %s: %v\n", version, err)
+			os.Exit(1)
+		}
+		return
+	}
 	if len(os.Args) != 2 {
 		fmt.Fprintln(os.Stderr, "usage: fakechatwoot serve|start|stop|migrate|version")
 		os.Exit(2)
