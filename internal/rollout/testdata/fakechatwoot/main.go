@@ -5,6 +5,8 @@
 // applies that version's schema migrations, recording them in
 // schema_migrations as Rails does.
 //
+// FAKECW_VERSION, when set, replaces the built-in version.
+//
 // Special versions: 4.3.0 ships a migration that fails halfway, after it
 // created a table (PostgreSQL DDL outside a transaction, like Rails'
 // disable_ddl_transaction!); 4.4.0 serves /api with data_services "failing".
@@ -84,6 +86,9 @@ func cmp(a, b string) int {
 }
 
 func main() {
+	if v := os.Getenv("FAKECW_VERSION"); v != "" {
+		version = v // one binary for several stand-in images
+	}
 	if filepath.Base(os.Args[0]) == "bundle" {
 		if err := bundle(os.Args[1:]); err != nil {
 			fmt.Fprintf(os.Stderr, "fakechatwoot %s: %v\n", version, err)
