@@ -82,6 +82,7 @@ func TestUpdateApplyRealDockerCompose(t *testing.T) {
 	composeVersion, _ := exec.Command(compose[0], append(compose[1:], "version")...).CombinedOutput()
 	t.Logf("compose command (detected): %s — %s", strings.Join(compose, " "), firstLine(string(composeVersion)))
 
+	imagesBefore := strings.Fields(docker(t, "images", "-aq"))
 	images := buildDockerImages(t)
 	t.Logf("images built in %s: %s", time.Since(start).Round(time.Millisecond), strings.Join(images, ", "))
 
@@ -115,7 +116,7 @@ func TestUpdateApplyRealDockerCompose(t *testing.T) {
 		}
 		return out
 	}
-	t.Cleanup(func() { cleanupProject(t, dcErr, project, images) })
+	t.Cleanup(func() { cleanupProject(t, dcErr, project, images, imagesBefore) })
 
 	// The installation as an operator has it: Chatwoot's compose file with
 	// :latest (= v4.1.0 here), migrated, with some data.
@@ -309,7 +310,7 @@ func checkBackupViaContainer(t *testing.T, dc func(...string) string, since time
 
 // cleanupProject removes the test's containers, volumes, networks and
 // images, then checks nothing of them is left.
-func cleanupProject(t *testing.T, dc func(...string) (string, error), project string, images []string) {
+func cleanupProject(t *testing.T, dc func(...string) (string, error), project string, images, imagesBefore []string) {
 	if _, err := dc("down", "-v", "--remove-orphans", "--timeout", "2"); err != nil {
 		t.Error(err)
 	}
@@ -327,6 +328,11 @@ func cleanupProject(t *testing.T, dc func(...string) (string, error), project st
 	for _, img := range images {
 		if exec.Command("docker", "image", "inspect", img).Run() == nil {
 			t.Errorf("image %s left behind", img)
+		}
+	}
+	for _, id := range strings.Fields(docker(t, "images", "-aq")) {
+		if !slices.Contains(imagesBefore, id) {
+			t.Errorf("image layer %s (built by the test) left behind", id)
 		}
 	}
 }

@@ -44,7 +44,7 @@ svc_docker_start() {
 			return 0
 		fi
 		if ! kill -0 "$pid" 2>/dev/null; then
-			svc_docker_skip "dockerd exited: $(grep -E 'level=(error|fatal)|failed' "$d/dockerd.log" | tail -3 | tr '\n' ' ')"
+			svc_docker_skip "dockerd exited: $(tail -n 3 "$d/dockerd.log" | tr '\n' ' ')"
 			return 0
 		fi
 		sleep 0.2
