@@ -71,7 +71,8 @@ func docker(t *testing.T, args ...string) string {
 }
 
 // TestUpdateApplyRealDockerCompose updates a compose-deployed stand-in
-// Chatwoot on a real Docker engine with `wootguard update apply`: first
+// Chatwoot on a real Docker engine with `wootguard update apply`: a
+// version whose image is not loaded is refused at preflight, then
 // v4.1.0 -> v4.2.0 (backup through `compose exec -T postgres pg_dump`,
 // image pinned by the override, migration, smoke tests, promotion), then
 // v4.2.0 -> v4.3.0, whose migration fails: automatic rollback to v4.2.0
@@ -166,9 +167,22 @@ func TestUpdateApplyRealDockerCompose(t *testing.T) {
 		return code, sum, errOut
 	}
 
+	// 0. Air-gapped (compose.pull never) and the image was never loaded:
+	// refused at preflight, nothing changed, no registry contacted.
+	code, sum, errOut := apply(writeConfig(rollout.PullNever), "v4.9.9")
+	if code != 1 || sum["status"] != rollout.StatusFailed || !strings.Contains(errOut, "No such image: chatwoot/chatwoot:v4.9.9") {
+		t.Fatalf("apply of a version whose image is not loaded: exit %d, status %v, want 1, failed and the image named\n%s", code, sum["status"], errOut)
+	}
+	if _, err := os.Stat(filepath.Join(app, rollout.ComposeOverrideName)); err == nil {
+		t.Errorf("the refused update wrote the override file")
+	}
+	if got := apiVersion(t, url); got != dockerOld {
+		t.Errorf("serves %q after the refused update, want %s", got, dockerOld)
+	}
+
 	// 1. A good update, air-gapped: compose.pull never.
 	t0 := time.Now()
-	code, sum, errOut := apply(writeConfig(rollout.PullNever), "v"+dockerNew)
+	code, sum, errOut = apply(writeConfig(rollout.PullNever), "v"+dockerNew)
 	if code != 0 || sum["status"] != rollout.StatusDone {
 		t.Fatalf("apply v%s: exit %d, status %v\n%s", dockerNew, code, sum["status"], errOut)
 	}

@@ -9,7 +9,8 @@ import (
 )
 
 // TestComposePullPolicies checks the commands each compose.pull policy
-// and compose.command produce; nothing runs.
+// and compose.command produce (never: the image is checked at preflight,
+// before anything changes); nothing runs.
 func TestComposePullPolicies(t *testing.T) {
 	v1 := "docker-compose --project-directory /opt/cw -f /opt/cw/docker-compose.yaml -f /opt/cw/docker-compose.wootguard.yaml"
 	v2 := "docker compose --project-directory /opt/cw -f /opt/cw/docker-compose.yaml -f /opt/cw/docker-compose.wootguard.yaml"
@@ -18,19 +19,22 @@ func TestComposePullPolicies(t *testing.T) {
 		name             string
 		yaml             string // the compose block
 		deploy, rollback []string
+		preflight        []string
 	}{
 		{"default: always pull, v1 as a string", `{dir: /opt/cw, command: docker-compose}`,
 			[]string{write, v1 + " pull rails sidekiq", v1 + " up -d"},
-			[]string{write, v1 + " up -d"}},
+			[]string{write, v1 + " up -d"}, nil},
 		{"if-missing: up pulls only what is missing", `{dir: /opt/cw, command: [docker, compose], pull: if-missing}`,
 			[]string{write, v2 + " up -d"},
-			[]string{write, v2 + " up -d"}},
+			[]string{write, v2 + " up -d"}, nil},
 		{"never: the image must be local", `{dir: /opt/cw, command: [docker, compose], pull: never}`,
 			[]string{write, "docker image inspect --format '{{.Id}}' chatwoot/chatwoot:v4.18.0", v2 + " up -d"},
-			[]string{write, "docker image inspect --format '{{.Id}}' chatwoot/chatwoot:v4.15.1", v2 + " up -d"}},
+			[]string{write, "docker image inspect --format '{{.Id}}' chatwoot/chatwoot:v4.15.1", v2 + " up -d"},
+			[]string{"docker image inspect --format '{{.Id}}' chatwoot/chatwoot:v4.18.0"}},
 		{"never with v1 checks with docker", `{dir: /opt/cw, command: [/usr/bin/docker-compose], pull: never}`,
 			[]string{write, "docker image inspect --format '{{.Id}}' chatwoot/chatwoot:v4.18.0", "/usr/bin/" + v1 + " up -d"},
-			[]string{write, "docker image inspect --format '{{.Id}}' chatwoot/chatwoot:v4.15.1", "/usr/bin/" + v1 + " up -d"}},
+			[]string{write, "docker image inspect --format '{{.Id}}' chatwoot/chatwoot:v4.15.1", "/usr/bin/" + v1 + " up -d"},
+			[]string{"docker image inspect --format '{{.Id}}' chatwoot/chatwoot:v4.18.0"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -49,7 +53,11 @@ func TestComposePullPolicies(t *testing.T) {
 				name string
 				cmds []Command
 				want []string
-			}{{"deploy", target.Production.Deploy("4.18.0"), tc.deploy}, {"rollback", target.Production.Rollback("4.15.1"), tc.rollback}} {
+			}{
+				{"preflight", target.Production.(preflighter).preflightCommands("4.18.0"), tc.preflight},
+				{"deploy", target.Production.Deploy("4.18.0"), tc.deploy},
+				{"rollback", target.Production.Rollback("4.15.1"), tc.rollback},
+			} {
 				var got []string
 				for _, c := range phase.cmds {
 					got = append(got, c.String())

@@ -40,6 +40,12 @@ type Instance interface {
 	Rollback(previous string) []Command
 }
 
+// preflighter is an Instance with commands that check, at preflight
+// (nothing changed yet), that the deploy of a version can work.
+type preflighter interface {
+	preflightCommands(version string) []Command
+}
+
 // Target is one installation: a production instance and, normally, a
 // staging instance that is updated and tested first.
 type Target struct {
@@ -264,6 +270,15 @@ func (ci *composeInstance) imagePresent(version string) Command {
 		docker = cmd[0]
 	}
 	return Command{Argv: []string{docker, "image", "inspect", "--format", "{{.Id}}", ci.image(version)}}
+}
+
+// preflightCommands checks, before anything changes, what the deploy of
+// version needs: with compose.pull never, that the image is loaded.
+func (ci *composeInstance) preflightCommands(version string) []Command {
+	if ci.c.Pull != PullNever {
+		return nil
+	}
+	return []Command{ci.imagePresent(version)}
 }
 
 func (ci *composeInstance) BackupOptions() backup.Options {
