@@ -66,6 +66,14 @@ func TestComposePullPolicies(t *testing.T) {
 					t.Errorf("%s:\n%s\nwant:\n%s", phase.name, strings.Join(got, "\n"), strings.Join(phase.want, "\n"))
 				}
 			}
+			// The plan shows the preflight check among the preflight lines.
+			plan := Plan(c, target, "4.18.0", nil)
+			pre := plan[strings.Index(plan, "preflight"):strings.Index(plan, "production.backup")]
+			for _, want := range tc.preflight {
+				if !strings.Contains(pre, "$ "+want+"\n") {
+					t.Errorf("plan's preflight lacks %q:\n%s", want, pre)
+				}
+			}
 		})
 	}
 }
