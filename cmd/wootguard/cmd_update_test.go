@@ -41,12 +41,12 @@ func updateConfig(t *testing.T) (path, composeDir, stateDir string) {
         url: http://127.0.0.1:1
         database_url: postgres://postgres:s3cret@127.0.0.1:5433/chatwoot
         backup: {dir: ` + filepath.Join(dir, "backups-staging") + `}
-        compose: {dir: ` + composeDir + `-staging, project: cwstaging}
+        compose: {dir: ` + composeDir + `-staging, project: cwstaging, command: [docker, compose]}
       production:
         url: http://127.0.0.1:1
         database_url: postgres://postgres:s3cret@127.0.0.1:5432/chatwoot
         backup: {dir: ` + filepath.Join(dir, "backups") + `, env_file: ` + composeDir + `/.env}
-        compose: {dir: ` + composeDir + `, edition: ce}
+        compose: {dir: ` + composeDir + `, edition: ce, command: [docker, compose]}
 `
 	path = filepath.Join(dir, "wootguard.yaml")
 	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
@@ -76,7 +76,7 @@ func TestUpdatePlanShowsExactCommandsAndChangesNothing(t *testing.T) {
 		"$ " + dco + " pull rails sidekiq\n",
 		"$ " + dco + " up -d\n",
 		"production.migrate",
-		"$ " + dco + " run --rm -e POSTGRES_STATEMENT_TIMEOUT=600s rails bundle exec rails db:chatwoot_prepare\n",
+		"$ " + dco + " exec -T -e POSTGRES_STATEMENT_TIMEOUT=600s rails bundle exec rails db:chatwoot_prepare\n",
 		"$ " + dco + " restart rails sidekiq\n",
 		"production.smoke", "GET http://127.0.0.1:1/widget = 200 containing \"chatwoot\"",
 		"production rollback to vPREVIOUS:",

@@ -64,6 +64,33 @@ type ComposeConfig struct {
 	PostgresService string `yaml:"postgres_service"`
 	Image           string `yaml:"image"`   // default chatwoot/chatwoot
 	Edition         string `yaml:"edition"` // "" or "ce"
+	// Command runs compose: [docker, compose] (v2) or [docker-compose]
+	// (v1); empty = detected (see composeCommand).
+	Command ComposeCommand `yaml:"command"`
+	// Pull is always (default), if-missing or never (air-gapped images).
+	Pull string `yaml:"pull"`
+}
+
+// ComposeCommand is the program (and first arguments) that runs compose:
+// a list (`[docker, compose]`) or a string split at spaces
+// (`docker-compose`).
+type ComposeCommand []string
+
+// UnmarshalYAML accepts a string or a list of strings.
+func (c *ComposeCommand) UnmarshalYAML(n *yaml.Node) error {
+	switch n.Kind {
+	case yaml.ScalarNode:
+		*c = strings.Fields(n.Value)
+		return nil
+	case yaml.SequenceNode:
+		var argv []string
+		if err := n.Decode(&argv); err != nil {
+			return err
+		}
+		*c = argv
+		return nil
+	}
+	return fmt.Errorf("line %d: compose.command is a string (\"docker-compose\") or a list ([docker, compose])", n.Line)
 }
 
 // LinuxConfig describes a cwctl-style VM install.

@@ -470,6 +470,11 @@ func (r *Runner) preflight(ctx context.Context, rec *journal.Record) error {
 			return fmt.Errorf("%s reports version %q: %w", role, res.Version, err)
 		}
 		r.st.From[role] = from
+		if p, ok := inst.(preflighter); ok {
+			if err := r.runCommands(ctx, p.preflightCommands(r.st.To)); err != nil {
+				return fmt.Errorf("%s cannot be deployed: %w", role, err)
+			}
+		}
 	}
 	rec.From = r.st.From[Production]
 	return nil

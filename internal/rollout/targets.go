@@ -1,9 +1,13 @@
 package rollout
 
 import (
+	"context"
 	"fmt"
+	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/wootguard/wootguard/internal/backup"
@@ -34,6 +38,12 @@ type Instance interface {
 	// Rollback brings the previous version back up on a restored database
 	// (no migrations: the restored database already has the old schema).
 	Rollback(previous string) []Command
+}
+
+// preflighter is an Instance with commands that check, at preflight
+// (nothing changed yet), that the deploy of a version can work.
+type preflighter interface {
+	preflightCommands(version string) []Command
 }
 
 // Target is one installation: a production instance and, normally, a
@@ -133,11 +143,21 @@ func (b baseInstance) BackupOptions() backup.Options {
 type composeInstance struct {
 	baseInstance
 	c ComposeConfig
+
+	detect  sync.Once // compose.command unset: detected on first use
+	command []string
 }
 
 // ComposeOverrideName is the override file wootguard owns in the compose
 // directory; the operator's own compose file is never edited.
 const ComposeOverrideName = "docker-compose.wootguard.yaml"
+
+// Image pull policies of a compose target (compose.pull).
+const (
+	PullAlways    = "always"     // pull the pinned image before every deploy (default)
+	PullIfMissing = "if-missing" // use a local image; pull only when it is not there
+	PullNever     = "never"      // never contact a registry: the image must be loaded already
+)
 
 func newCompose(b baseInstance) (Instance, error) {
 	c := b.cfg.Compose
@@ -162,14 +182,57 @@ func newCompose(b baseInstance) (Instance, error) {
 	if c.Edition != "" && c.Edition != "ce" {
 		return nil, fmt.Errorf("compose.edition must be empty or \"ce\" (got %q)", c.Edition)
 	}
-	return &composeInstance{baseInstance: b, c: c}, nil
+	switch c.Pull {
+	case "":
+		c.Pull = PullAlways
+	case PullAlways, PullIfMissing, PullNever:
+	default:
+		return nil, fmt.Errorf("compose.pull must be %s, %s or %s (got %q)", PullAlways, PullIfMissing, PullNever, c.Pull)
+	}
+	if slices.Contains(c.Command, "") {
+		return nil, fmt.Errorf("compose.command has an empty word (got %q)", []string(c.Command))
+	}
+	ci := &composeInstance{baseInstance: b, c: c}
+	if len(c.Command) > 0 {
+		ci.detect.Do(func() { ci.command = slices.Clone(c.Command) })
+	}
+	return ci, nil
+}
+
+// Compose commands: v2 is the Docker CLI plugin, v1 the Python program
+// (Debian 12 ships docker-compose 1.29).
+var (
+	composeV2 = []string{"docker", "compose"}
+	composeV1 = []string{"docker-compose"}
+)
+
+// DetectComposeCommand returns `docker compose` when the Docker CLI has
+// the compose v2 plugin, else `docker-compose` when that program is on
+// PATH, else `docker compose` (whose failure then names what is missing).
+func DetectComposeCommand() []string {
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if exec.CommandContext(ctx, composeV2[0], composeV2[1], "version").Run() == nil {
+		return slices.Clone(composeV2)
+	}
+	if _, err := exec.LookPath(composeV1[0]); err == nil {
+		return slices.Clone(composeV1)
+	}
+	return slices.Clone(composeV2)
+}
+
+// composeCommand is compose.command, or the detected one.
+func (ci *composeInstance) composeCommand() []string {
+	ci.detect.Do(func() { ci.command = DetectComposeCommand() })
+	return ci.command
 }
 
 // compose builds a docker compose command with absolute paths (backup runs
 // it from anywhere). Only commands that start containers need the override;
-// stop and exec work before wootguard ever wrote it.
+// stop and exec work before wootguard ever wrote it. v1 and v2 accept the
+// same flags and subcommands for everything used here.
 func (ci *composeInstance) compose(withOverride bool, args ...string) Command {
-	argv := []string{"docker", "compose", "--project-directory", ci.c.Dir, "-f", filepath.Join(ci.c.Dir, ci.c.File)}
+	argv := append(slices.Clone(ci.composeCommand()), "--project-directory", ci.c.Dir, "-f", filepath.Join(ci.c.Dir, ci.c.File))
 	if withOverride {
 		argv = append(argv, "-f", filepath.Join(ci.c.Dir, ComposeOverrideName))
 	}
@@ -198,6 +261,26 @@ func (ci *composeInstance) override(version string) Command {
 	}
 }
 
+// imagePresent fails, without contacting a registry, when the image is
+// not in the local Docker engine (compose.pull: never). It uses the
+// Docker CLI that runs compose v2, else `docker`.
+func (ci *composeInstance) imagePresent(version string) Command {
+	docker := "docker"
+	if cmd := ci.composeCommand(); len(cmd) > 1 && filepath.Base(cmd[0]) == "docker" {
+		docker = cmd[0]
+	}
+	return Command{Argv: []string{docker, "image", "inspect", "--format", "{{.Id}}", ci.image(version)}}
+}
+
+// preflightCommands checks, before anything changes, what the deploy of
+// version needs: with compose.pull never, that the image is loaded.
+func (ci *composeInstance) preflightCommands(version string) []Command {
+	if ci.c.Pull != PullNever {
+		return nil
+	}
+	return []Command{ci.imagePresent(version)}
+}
+
 func (ci *composeInstance) BackupOptions() backup.Options {
 	o := ci.baseInstance.BackupOptions()
 	// pg_dump must not be older than the server: use the container's own.
@@ -205,17 +288,28 @@ func (ci *composeInstance) BackupOptions() backup.Options {
 	return o
 }
 
-func (ci *composeInstance) Deploy(v string) []Command {
-	return []Command{
-		ci.override(v),
-		ci.compose(true, "pull", ci.c.RailsService, ci.c.SidekiqService),
-		ci.compose(true, "up", "-d"),
+// bringUp pins version and starts it. With if-missing there is no pull
+// command: `up -d` itself pulls only images that are not present.
+func (ci *composeInstance) bringUp(v string, pull bool) []Command {
+	cmds := []Command{ci.override(v)}
+	switch {
+	case ci.c.Pull == PullNever:
+		cmds = append(cmds, ci.imagePresent(v))
+	case ci.c.Pull == PullAlways && pull:
+		cmds = append(cmds, ci.compose(true, "pull", ci.c.RailsService, ci.c.SidekiqService))
 	}
+	return append(cmds, ci.compose(true, "up", "-d"))
 }
 
+func (ci *composeInstance) Deploy(v string) []Command { return ci.bringUp(v, true) }
+
+// Migrate runs the migration inside the running rails container, as
+// Chatwoot's upgrade guide does (`exec`, not `run --rm`: compose v1 links a
+// one-off container to the service's running ones, which host networking
+// refuses).
 func (ci *composeInstance) Migrate(v string) []Command {
 	return []Command{
-		ci.compose(true, "run", "--rm", "-e", "POSTGRES_STATEMENT_TIMEOUT=600s", ci.c.RailsService, "bundle", "exec", "rails", "db:chatwoot_prepare"),
+		ci.compose(true, "exec", "-T", "-e", "POSTGRES_STATEMENT_TIMEOUT=600s", ci.c.RailsService, "bundle", "exec", "rails", "db:chatwoot_prepare"),
 		// Rails and Sidekiq booted before the migration; restart them so
 		// they load the new schema.
 		ci.compose(true, "restart", ci.c.RailsService, ci.c.SidekiqService),
@@ -226,9 +320,9 @@ func (ci *composeInstance) Stop() []Command {
 	return []Command{ci.compose(false, "stop", ci.c.RailsService, ci.c.SidekiqService)}
 }
 
-func (ci *composeInstance) Rollback(prev string) []Command {
-	return []Command{ci.override(prev), ci.compose(true, "up", "-d")}
-}
+// Rollback pins the previous image again; it ran before the update, so it
+// is normally still local and is not pulled.
+func (ci *composeInstance) Rollback(prev string) []Command { return ci.bringUp(prev, false) }
 
 // --- Linux VM (cwctl layout) --------------------------------------------------
 

@@ -50,9 +50,10 @@ func TestTargetCommandsThroughShims(t *testing.T) {
 		want []string // Deploy(4.18.0), Migrate(4.18.0), Stop(), Rollback(4.15.1)
 	}{
 		{"docker-compose", compose, []string{
+			"docker [compose] [version]", // detection: the shim answers, so v2
 			c(composeDir, dco+" [pull] [rails] [sidekiq]"),
 			c(composeDir, dco+" [up] [-d]"),
-			c(composeDir, dco+" [run] [--rm] [-e] [POSTGRES_STATEMENT_TIMEOUT=600s] [rails] [bundle] [exec] [rails] [db:chatwoot_prepare]"),
+			c(composeDir, dco+" [exec] [-T] [-e] [POSTGRES_STATEMENT_TIMEOUT=600s] [rails] [bundle] [exec] [rails] [db:chatwoot_prepare]"),
 			c(composeDir, dco+" [restart] [rails] [sidekiq]"),
 			c(composeDir, dc+" [-p] [cw] [stop] [rails] [sidekiq]"),
 			c(composeDir, dco+" [up] [-d]"),

@@ -5,6 +5,8 @@
 // applies that version's schema migrations, recording them in
 // schema_migrations as Rails does.
 //
+// FAKECW_VERSION, when set, replaces the built-in version.
+//
 // Special versions: 4.3.0 ships a migration that fails halfway, after it
 // created a table (PostgreSQL DDL outside a transaction, like Rails'
 // disable_ddl_transaction!); 4.4.0 serves /api with data_services "failing".
@@ -16,6 +18,14 @@
 //	fakechatwoot start     start the server detached, wait until it answers
 //	fakechatwoot stop      stop the server named by the pid file (if any)
 //	fakechatwoot migrate   apply pending migrations
+//
+// Installed as /bin/bundle in a stand-in Docker image, it answers the
+// commands Chatwoot's docker-compose.production.yaml runs, reading the
+// database from Chatwoot's POSTGRES_* variables (see bundle.go):
+//
+//	bundle exec rails s -p PORT -b ADDR    serve
+//	bundle exec rails db:chatwoot_prepare  migrate
+//	bundle exec sidekiq …                  wait for SIGTERM (a worker)
 package main
 
 import (
@@ -26,6 +36,7 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -75,6 +86,16 @@ func cmp(a, b string) int {
 }
 
 func main() {
+	if v := os.Getenv("FAKECW_VERSION"); v != "" {
+		version = v // one binary for several stand-in images
+	}
+	if filepath.Base(os.Args[0]) == "bundle" {
+		if err := bundle(os.Args[1:]); err != nil {
+			fmt.Fprintf(os.Stderr, "fakechatwoot %s: %v\n", version, err)
+			os.Exit(1)
+		}
+		return
+	}
 	if len(os.Args) != 2 {
 		fmt.Fprintln(os.Stderr, "usage: fakechatwoot serve|start|stop|migrate|version")
 		os.Exit(2)
