@@ -159,9 +159,10 @@ func (s *Store) fail(op *store.Op, t int64) (int64, bool) {
 	if c < op.Limit {
 		return c, false
 	}
+	banTTL := s.banTTL(op, t) // before locking: it may lock the history key's shard
 	sh := s.shardFor(op.BanKey)
 	sh.mu.Lock()
-	s.put(sh, op.BanKey, entry{count: 1, expires: t + int64(s.banTTL(op, t)), ban: true}, t)
+	s.put(sh, op.BanKey, entry{count: 1, expires: t + int64(banTTL), ban: true}, t)
 	sh.mu.Unlock()
 	return c, true
 }
