@@ -330,3 +330,33 @@ func TestStrictExemptTokenOnlySkipsTheWriteRules(t *testing.T) {
 		})
 	}
 }
+
+func TestDryRunRefusalsCountOnlyForDryRunBans(t *testing.T) {
+	for _, c := range []struct {
+		banMode string
+		want    []int
+		log     string
+	}{
+		// An enforced ban never counts a dry-run rule's would-be refusals.
+		{"enforce", repeat(200, 5), ""},
+		// A dry-run ban counts them, and says so.
+		{"dry-run", repeat(200, 5), "dry-run: would ban"},
+	} {
+		t.Run(c.banMode, func(t *testing.T) {
+			r := newRig(t, `preset: none
+throttles: [{name: t, limit: 1, period: 60s, key: ip, match: {path: /x}, mode: dry-run}]
+fail2ban: [{name: rep, key: ip, match: {path: /x}, failure: {refused_by: [t]}, maxretry: 2, findtime: 60s, bantime: 600s, mode: `+c.banMode+`}]
+`, nil)
+			if got := r.statuses(req{path: "/x", ip: ip1}, 5); !equalInts(got, c.want) {
+				t.Fatalf("%v", got)
+			}
+			banned := r.logged("ban started", "rep") || r.logged("dry-run: would ban", "rep")
+			if c.log == "" && banned {
+				t.Fatal("an enforced ban counted a dry-run throttle")
+			}
+			if c.log != "" && !r.logged(c.log, "rep") {
+				t.Fatalf("no %q line", c.log)
+			}
+		})
+	}
+}
