@@ -261,6 +261,9 @@ func build(path string, doc *yaml.Node, f *File, getenv func(string) string) (*G
 		at("preset", "unknown preset %q: want chatwoot or none", g.PresetName)
 	}
 	checkRefusedBy(f.Spec, g.Spec, at)
+	if profile != nil {
+		g.StripExtension = true // the profile matches paths as Chatwoot routes them ("/auth.json" is "/auth")
+	}
 	if len(errs) > 0 {
 		return nil, sortErrors(errs)
 	}

@@ -113,4 +113,7 @@ func TestProfileEnforceAndPresetNone(t *testing.T) {
 	if _, err := rules.Compile(g.Spec, rules.Options{Store: noStore{}}); err != nil {
 		t.Fatalf("merged spec: %v", err)
 	}
+	if !g.StripExtension {
+		t.Fatal("the profile must see paths as Chatwoot routes them, without the preset too")
+	}
 }
