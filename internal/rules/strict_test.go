@@ -90,3 +90,27 @@ func TestExemptTokenMatchesOnlyTheExactAccessToken(t *testing.T) {
 		}
 	}
 }
+
+func TestBanTimeIncrementDefaults(t *testing.T) {
+	three := int64(3)
+	for _, c := range []struct {
+		key     string
+		bantime time.Duration
+		max     time.Duration
+	}{
+		{"ip", time.Hour, DefaultIncrementMaxAddress},   // addresses are shared: short
+		{"param:email", time.Hour, DefaultIncrementMax}, // other keys may grow longer
+		{"ip", 3 * 24 * time.Hour, 3 * 24 * time.Hour},  // never below bantime
+		{"param:email|header:email", time.Hour, DefaultIncrementMax},
+	} {
+		e, err := Compile(Spec{Fail2Ban: []BanRule{{Name: "b", Key: StringList{c.key}, MaxRetry: &three,
+			FindTime: Duration(time.Minute), BanTime: Duration(c.bantime), BanTimeIncrement: &BanTimeIncrement{}}}}, Options{Store: &callCounter{}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		inc := e.bans[0].incr
+		if inc.factor != 2 || inc.remember != DefaultIncrementRemember || inc.max != c.max {
+			t.Errorf("%s, bantime %s: %+v, want max %s", c.key, c.bantime, *inc, c.max)
+		}
+	}
+}
