@@ -47,6 +47,10 @@ where it comes from.`)
 		for _, w := range cfg.Warnings {
 			fmt.Fprintf(env.Stderr, "warning: %s\n", w)
 		}
+		if cfg.Profile != "" && !cfg.ProfileEnforce {
+			fmt.Fprintf(env.Stderr, "note: profile %s runs in dry-run: its rules log what they would do and block nothing; "+
+				"set profile: {name: %s, enforce: true} once the logs look right\n", cfg.Profile, cfg.Profile)
+		}
 	default:
 		fmt.Fprintf(env.Stderr, "wootguard rules: unknown format %q\n", *format)
 		return 2

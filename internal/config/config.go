@@ -35,6 +35,7 @@ type File struct {
 	Spec            rules.Spec `yaml:",inline"`
 	Updates         yaml.Node  `yaml:"updates"`
 	Audit           yaml.Node  `yaml:"audit"`
+	Profile         Profile    `yaml:"profile"`
 }
 
 // ClientIP says whose forwarding headers to believe.
@@ -126,6 +127,8 @@ type Gateway struct {
 	Server           Server
 	Warnings         []string
 	Raw              *File
+	Profile          string // "" or "strict"
+	ProfileEnforce   bool
 }
 
 // Defaults of the gateway.
@@ -223,12 +226,16 @@ func build(path string, doc *yaml.Node, f *File, getenv func(string) string) (*G
 	// The file's own rules are checked on their own, so that an error's
 	// path ("throttles[2].key") points into this file.
 	f.Spec = withSource(f.Spec, "config")
-	if _, err := rules.Compile(f.Spec, rules.Options{Store: noStore{}}); err != nil {
+	if _, err := rules.Compile(f.Spec, rules.Options{Store: noStore{}, LaxRefusedBy: true}); err != nil {
 		for _, se := range err.(rules.SpecErrors) {
 			at(se.Path, "%s", se.Reason)
 		}
 	}
 
+	profile := strictOptions(f, at)
+	if profile != nil {
+		g.Profile, g.ProfileEnforce = f.Profile.Name, profile.Enforce
+	}
 	env := getenv
 	switch g.PresetName {
 	case "chatwoot":
@@ -246,12 +253,16 @@ func build(path string, doc *yaml.Node, f *File, getenv func(string) string) (*G
 		}
 		p, warnings := preset.Chatwoot(env)
 		g.Warnings = append(g.Warnings, warnings...)
-		g.Spec = Merge(p, f.Spec)
+		g.Spec = Merge(withProfile(p, profile, f.Profile, at), f.Spec)
 		g.StripExtension = true
 	case "none":
-		g.Spec = f.Spec
+		g.Spec = Merge(withProfile(rules.Spec{}, profile, f.Profile, at), f.Spec)
 	default:
 		at("preset", "unknown preset %q: want chatwoot or none", g.PresetName)
+	}
+	checkRefusedBy(f.Spec, g.Spec, at)
+	if profile != nil {
+		g.StripExtension = true // the profile matches paths as Chatwoot routes them ("/auth.json" is "/auth")
 	}
 	if len(errs) > 0 {
 		return nil, sortErrors(errs)

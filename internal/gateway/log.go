@@ -35,6 +35,8 @@ func logEvent(l *slog.Logger, ev rules.Event, client netip.Addr, r *http.Request
 	msg := ev.Type + " matched"
 	level := slog.LevelInfo
 	switch {
+	case ev.BanStarted && ev.DryRun:
+		msg, level = "dry-run: would ban", slog.LevelWarn
 	case ev.BanStarted:
 		msg, level = "ban started", slog.LevelWarn
 	case ev.DryRun:

@@ -61,6 +61,7 @@ type rule struct {
 	failure []int  // response statuses that count; nil = the request itself counts
 	countNS string // counter key namespace (see Compile)
 	banNS   string
+	strictRule
 }
 
 type matcher struct {
@@ -75,6 +76,7 @@ type matcher struct {
 	ips        []netip.Prefix
 	any        []*matcher
 	usesParams bool
+	notIPs     []netip.Prefix // client IP must be in none
 }
 
 type headerCond struct {
@@ -253,6 +255,7 @@ func (c *compiler) matcher(path string, m *Match) *matcher {
 		out.headers = append(out.headers, headerCond{name: http.CanonicalHeaderKey(strings.TrimSpace(name)), value: v})
 	}
 	out.ips = c.prefixes(path+".ip", m.IP)
+	out.notIPs = c.prefixes(path+".not_ip", m.NotIP)
 	for i := range m.Any {
 		sub := c.matcher(fmt.Sprintf("%s.any[%d]", path, i), &m.Any[i])
 		out.usesParams = out.usesParams || sub.usesParams

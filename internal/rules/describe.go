@@ -35,15 +35,16 @@ func Describe(s Spec) []Row {
 				lim = fmt.Sprintf("maxretry %d in %s, ban %s", *r.MaxRetry, r.FindTime, r.BanTime)
 			}
 			m := describeMatch(r.Match)
-			if r.Failure != nil {
+			if r.Failure != nil && len(r.Failure.Status) > 0 {
 				m += fmt.Sprintf("; counts upstream status %v", r.Failure.Status)
 			}
+			m, lim = describeBanExtras(r, m, lim)
 			rows = append(rows, Row{Type: group.typ, Name: r.Name, Match: m, Key: strings.Join(r.Key, " + "),
 				Limit: lim, Mode: mode(r.Mode), Source: r.Source})
 		}
 	}
 	for _, r := range s.Throttles {
-		rows = append(rows, Row{Type: "throttle", Name: r.Name, Match: describeMatch(r.Match), Key: strings.Join(r.Key, " + "),
+		rows = append(rows, Row{Type: "throttle", Name: r.Name, Match: describeMatch(r.Match) + describeExempt(r), Key: strings.Join(r.Key, " + "),
 			Limit: limitPeriod(r.Limit, r.Period), Mode: mode(r.Mode), Source: r.Source})
 	}
 	for _, r := range s.Tracks {
@@ -108,6 +109,9 @@ func describeMatch(m *Match) string {
 	}
 	if len(m.IP) > 0 {
 		parts = append(parts, "ip in "+strings.Join(m.IP, ","))
+	}
+	if len(m.NotIP) > 0 {
+		parts = append(parts, "ip not in "+strings.Join(m.NotIP, ","))
 	}
 	if len(m.Any) > 0 {
 		var alts []string

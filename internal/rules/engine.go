@@ -28,6 +28,10 @@ type Options struct {
 	// StripExtension matches paths without their ".json"-style extension,
 	// as Chatwoot's rules do (default for the Chatwoot preset).
 	StripExtension bool
+	// LaxRefusedBy lets failure.refused_by name rules outside this Spec:
+	// the caller checks those names (config checks a file's rules before
+	// merging them with the preset and the profile).
+	LaxRefusedBy bool
 }
 
 // Engine is a compiled rule set. It is safe for concurrent use.
@@ -39,6 +43,7 @@ type Engine struct {
 	throttles  []*rule
 	tracks     []*rule
 	pool       sync.Pool
+	refusers   []*rule // bans counting refusals (failure.refused_by)
 }
 
 // Compile checks a Spec and builds an Engine. The error, if any, is
@@ -87,7 +92,7 @@ func Compile(s Spec, o Options) (*Engine, error) {
 			}
 			r.banTime = time.Duration(b.BanTime)
 			if b.Failure != nil {
-				if len(b.Failure.Status) == 0 {
+				if len(b.Failure.Status) == 0 && len(b.Failure.RefusedBy) == 0 {
 					c.errf(path+".failure.status", "failure needs at least one status")
 				}
 				for j, st := range b.Failure.Status {
@@ -97,6 +102,7 @@ func Compile(s Spec, o Options) (*Engine, error) {
 				}
 				r.failure = append([]int{}, b.Failure.Status...)
 			}
+			c.banExtras(path, group.kind, b, r)
 			e.bans = append(e.bans, r)
 		}
 	}
@@ -105,6 +111,7 @@ func Compile(s Spec, o Options) (*Engine, error) {
 		c.name(path, t.Name, names(kindThrottle))
 		r := c.counted(path, kindThrottle, t.Name, t.Limit, t.Period, t.Key, t.Match)
 		r.enforce = c.mode(path, t.Mode)
+		c.throttleExtras(path, t, r)
 		e.throttles = append(e.throttles, r)
 	}
 	for i, t := range s.Tracks {
@@ -125,6 +132,7 @@ func Compile(s Spec, o Options) (*Engine, error) {
 		r.enforce = true
 		e.tracks = append(e.tracks, r)
 	}
+	c.linkRefusals(e, o)
 	if len(c.errs) > 0 {
 		return nil, c.errs
 	}
@@ -211,6 +219,9 @@ type Pending struct {
 	countKey      string
 	banKey        string
 	Discriminator string
+	trustKey      string // "" when the rule has no trusted_for
+	trustAt       int    // the OpTrustCheck's index in the program, -1 none
+	trusted       bool   // the pair is trusted: count no failure
 }
 
 type scratch struct {
@@ -224,8 +235,9 @@ type scratch struct {
 	buf         []byte
 }
 
-// Decide evaluates every rule for r at time now.
-func (e *Engine) Decide(ctx context.Context, now time.Time, r *Request) (Decision, error) {
+// decide evaluates every rule for r at time now (Decide adds the
+// refusal-counted failures).
+func (e *Engine) decide(ctx context.Context, now time.Time, r *Request) (Decision, error) {
 	var d Decision
 	if m := r.methodOverride(); m != "" {
 		r.Method = m
@@ -273,20 +285,30 @@ func (e *Engine) Decide(ctx context.Context, now time.Time, r *Request) (Decisio
 			continue
 		}
 		counts := rl.match.matches(r, path)
+		if rl.scopeMatch && !counts {
+			continue // scope: match — the ban blocks only what the rule matches
+		}
 		banKey := e.opts.Prefix + ":" + rl.banNS + ":" + disc
+		trustKey, trustAt := e.trustKey(rl, r, disc), -1
+		if trustKey != "" {
+			trustAt = len(sc.ops)
+			add(rl, store.Op{Kind: store.OpTrustCheck, Key: trustKey, BanKey: banKey}, disc)
+		}
 		add(rl, store.Op{Kind: store.OpBanCheck, BanKey: banKey, Enforce: rl.enforce}, disc)
-		if !counts {
+		if !counts || rl.refusedBy != nil {
 			continue
 		}
 		if rl.failure != nil {
-			d.Pending = append(d.Pending, Pending{rule: rl, countKey: countKey, banKey: banKey, unix: unix, Discriminator: disc})
+			d.Pending = append(d.Pending, Pending{rule: rl, countKey: countKey, banKey: banKey, unix: unix, Discriminator: disc,
+				trustKey: trustKey, trustAt: trustAt})
 			continue
 		}
 		add(rl, store.Op{Kind: store.OpFailure, Key: countKey, TTL: ttl(unix, rl.period), Limit: rl.limit,
 			BanKey: banKey, BanTTL: rl.banTime, StopOnCount: rl.kind == kindFail2Ban && rl.enforce}, disc)
+		e.escalate(&sc.ops[len(sc.ops)-1], rl, disc)
 	}
 	for _, rl := range e.throttles {
-		if !rl.match.matches(r, path) {
+		if !rl.match.matches(r, path) || rl.exempted(r) {
 			continue
 		}
 		key, disc, ok := e.counterKey(sc, unix, rl, r, path)
@@ -336,6 +358,7 @@ func (e *Engine) Decide(ctx context.Context, now time.Time, r *Request) (Decisio
 		d.Pending = nil
 		return d, err
 	}
+	markTrusted(d.Pending, res)
 	last := n
 	if res.Stop != store.Completed {
 		last = res.StopAt + 1
@@ -394,13 +417,18 @@ func (e *Engine) Decide(ctx context.Context, now time.Time, r *Request) (Decisio
 // ReportResponse counts a response-based failure when status is one of
 // the rule's failure statuses. It returns an Event when a ban started.
 func (e *Engine) ReportResponse(ctx context.Context, now time.Time, p Pending, status int) (*Event, error) {
-	if !slices.Contains(p.rule.failure, status) {
+	if p.trustKey != "" && slices.Contains(p.rule.trustStatus, status) {
+		return nil, e.recordTrust(ctx, now, p)
+	}
+	if p.trusted || !slices.Contains(p.rule.failure, status) {
 		return nil, nil
 	}
 	// The counter's window was fixed when the request came in; its
 	// lifetime counts from then too, however slow the answer was.
-	count, banned, err := e.opts.Store.Fail(ctx, now, store.Op{Kind: store.OpFailure, Key: p.countKey,
-		TTL: ttl(p.unix, p.rule.period) - now.Sub(time.Unix(p.unix, 0)), Limit: p.rule.limit, BanKey: p.banKey, BanTTL: p.rule.banTime})
+	op := store.Op{Kind: store.OpFailure, Key: p.countKey,
+		TTL: ttl(p.unix, p.rule.period) - now.Sub(time.Unix(p.unix, 0)), Limit: p.rule.limit, BanKey: p.banKey, BanTTL: p.rule.banTime}
+	e.escalate(&op, p.rule, p.Discriminator)
+	count, banned, err := e.opts.Store.Fail(ctx, now, op)
 	if err != nil || !banned {
 		return nil, err
 	}

@@ -22,6 +22,9 @@ func (m *matcher) matches(r *Request, path string) bool {
 	if len(m.ips) > 0 && !ipIn(r.IP, m.ips) {
 		return false
 	}
+	if len(m.notIPs) > 0 && ipIn(r.IP, m.notIPs) {
+		return false
+	}
 	for _, name := range m.present {
 		if r.blank(name) {
 			return false

@@ -44,6 +44,10 @@ type Throttle struct {
 	Match  *Match     `yaml:"match"`
 	Mode   string     `yaml:"mode"`
 	Source string     `yaml:"-"`
+	// ExemptTokens are API access tokens of trusted integrations, as
+	// "sha256:HEX" of the exact token: a request whose api_access_token
+	// header is one of them is not counted by this throttle (see strict.go).
+	ExemptTokens StringList `yaml:"exempt_tokens"`
 }
 
 // Track counts (with Limit and Period) or just reports matching requests;
@@ -68,12 +72,35 @@ type BanRule struct {
 	BanTime  Duration   `yaml:"bantime"`
 	Mode     string     `yaml:"mode"`
 	Source   string     `yaml:"-"`
+	// Scope is what a ban blocks: "all" (default) every request of the key,
+	// "match" only the requests that fit Match.
+	Scope string `yaml:"scope"`
+	// BanTimeIncrement makes a key banned again within Remember get a
+	// longer ban (fail2ban's bantime.increment).
+	BanTimeIncrement *BanTimeIncrement `yaml:"bantime_increment"`
+	// TrustedFor: a response with a TrustedStatus (default 200) to a request
+	// this rule matches makes the pair (key, client address) trusted for
+	// that long; the rule neither counts nor bans a trusted pair. Only with
+	// failure.status.
+	TrustedFor    Duration `yaml:"trusted_for"`
+	TrustedStatus []int    `yaml:"trusted_status"`
+}
+
+// BanTimeIncrement is ban escalation: the n-th ban of a key within
+// Remember of its previous one lasts bantime × Factor^(n-1), at most Max.
+type BanTimeIncrement struct {
+	Factor   float64  `yaml:"factor"`   // default 2
+	Max      Duration `yaml:"max"`      // default 1d for keys with an address part, 7d otherwise
+	Remember Duration `yaml:"remember"` // default 7d
 }
 
 // Failure selects, by the upstream's answer, which matching requests count
 // as failures. Without it every matching request counts (Rack::Attack).
 type Failure struct {
 	Status []int `yaml:"status"`
+	// RefusedBy counts, instead of an upstream status, the gateway's own
+	// refusals (403/429) of a matching request by the named rules.
+	RefusedBy StringList `yaml:"refused_by"`
 }
 
 // Match is a request condition; every field given must hold. Any holds when
@@ -88,6 +115,9 @@ type Match struct {
 	Header       map[string]string `yaml:"header"` // value "*" = present
 	IP           StringList        `yaml:"ip"`
 	Any          []Match           `yaml:"any"`
+	// NotIP holds when the client IP is in none of these CIDRs (an unknown
+	// client IP is in none).
+	NotIP StringList `yaml:"not_ip"`
 }
 
 // StringList is a list that may be written as a single string.

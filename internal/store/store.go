@@ -34,6 +34,18 @@ const (
 	OpThrottle
 	// OpCount increments Key (TTL) and never stops (tracks).
 	OpCount
+	// OpTrustCheck reads Key. If it is set (not expired), Counts[i] is 1
+	// and every LATER operation of the program whose BanKey equals this
+	// op's BanKey is skipped: not run, count 0, never a stop (the engine
+	// emits a rule's operations one after another, so a store only needs to
+	// remember the last trusted BanKey). Without a trust key set it does
+	// nothing. Used by Fail2Ban rules with trusted_for: a (key, client
+	// address) pair that succeeded before is neither banned nor counted.
+	OpTrustCheck
+	// OpTrustSet sets Key (value 1) with lifetime TTL, replacing any
+	// earlier lifetime, and never stops; Counts[i] is 1. It runs after the
+	// upstream answered, as a one-operation program through Run.
+	OpTrustSet
 )
 
 // Op is one operation. Keys are complete store keys built by the engine.
@@ -46,6 +58,20 @@ type Op struct {
 	BanTTL      time.Duration
 	StopOnCount bool // OpFailure: stop after counting (Fail2Ban)
 	Enforce     bool // OpBanCheck, OpThrottle: stop on a hit (false = dry-run)
+
+	// Ban escalation (OpFailure; fail2ban's bantime.increment). When
+	// HistoryKey is set and the failure sets a ban: increment HistoryKey and
+	// set its lifetime to HistoryTTL from now (a key "remembers" its bans
+	// for HistoryTTL after the last one); with n the new value, the ban
+	// lasts min(BanTTL × BanFactor^(n-1), BanMaxTTL) instead of BanTTL
+	// (BanFactor < 1 is read as 1; BanMaxTTL 0 or above ten years is read
+	// as ten years). Computed in
+	// floating point and capped before conversion, so it cannot overflow.
+	// Without HistoryKey the ban lasts BanTTL, as before.
+	HistoryKey string
+	HistoryTTL time.Duration
+	BanFactor  float64
+	BanMaxTTL  time.Duration
 }
 
 // StopReason says why a program ended early.

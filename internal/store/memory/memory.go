@@ -104,9 +104,12 @@ func (s *Store) Run(_ context.Context, now time.Time, program []store.Op, res *s
 		res.Counts[i] = 0
 		res.Banned[i] = false
 	}
-	skipFailure := ""
+	skipFailure, trusted := "", ""
 	for i := range program {
 		op := &program[i]
+		if trusted != "" && op.BanKey == trusted {
+			continue // a trusted pair: see store.OpTrustCheck
+		}
 		switch op.Kind {
 		case store.OpBanCheck:
 			if left := s.banLeft(op.BanKey, t); left > 0 {
@@ -138,6 +141,8 @@ func (s *Store) Run(_ context.Context, now time.Time, program []store.Op, res *s
 			}
 		case store.OpCount:
 			res.Counts[i] = s.incr(op.Key, op.TTL, t)
+		default:
+			res.Counts[i] = s.runTrust(op, t, &trusted)
 		}
 	}
 	return nil
@@ -154,9 +159,10 @@ func (s *Store) fail(op *store.Op, t int64) (int64, bool) {
 	if c < op.Limit {
 		return c, false
 	}
+	banTTL := s.banTTL(op, t) // before locking: it may lock the history key's shard
 	sh := s.shardFor(op.BanKey)
 	sh.mu.Lock()
-	s.put(sh, op.BanKey, entry{count: 1, expires: t + int64(op.BanTTL), ban: true}, t)
+	s.put(sh, op.BanKey, entry{count: 1, expires: t + int64(banTTL), ban: true}, t)
 	sh.mu.Unlock()
 	return c, true
 }
