@@ -53,16 +53,16 @@ type Proposal struct {
 	Keys          int    `json:"keys"`    // distinct keys the rule counted
 	Windows       int    `json:"windows"` // (key, window) samples
 	Requests      int64  `json:"requests"`
-	MedianPeak    int64  `json:"median_peak"`   // median over keys of their busiest window
-	PercentileVal int64  `json:"percentile"`    // the percentile of non-abusive samples
+	MedianPeak    int64  `json:"median_peak"` // median over keys of their busiest window
+	PercentileVal int64  `json:"percentile"`  // the percentile of non-abusive samples
 	ChatwootFloor int64  `json:"chatwoot_floor,omitempty"`
 	FloorApplied  bool   `json:"floor_applied,omitempty"`
 	Basis         string `json:"basis"`
 	// Excluded are the keys left out as obviously abusive.
-	ExcludedKeys int        `json:"excluded_keys"`
+	ExcludedKeys int       `json:"excluded_keys"`
 	Excluded     []PeakKey `json:"excluded,omitempty"`
-	CurrentCost  Cost       `json:"current_cost"`
-	ProposedCost Cost       `json:"proposed_cost"`
+	CurrentCost  Cost      `json:"current_cost"`
+	ProposedCost Cost      `json:"proposed_cost"`
 	// Untracked counts keys beyond the per-rule bound (their samples are
 	// missing from the percentile).
 	Untracked int64 `json:"untracked_keys,omitempty"`
