@@ -7,6 +7,8 @@ import (
 	"io"
 	"strings"
 	"time"
+
+	"github.com/wootguard/wootguard/internal/rules"
 )
 
 //go:embed assets/report.html
@@ -33,7 +35,7 @@ func (r *Report) WriteHTML(w io.Writer) error {
 		Bucket                 string
 		Configs                []configView
 	}{R: r, Files: strings.Join(r.Files, ", "), From: r.From.UTC().Format(stamp), To: r.To.UTC().Format(stamp),
-		Bucket: (time.Duration(r.BucketSeconds) * time.Second).String()}
+		Bucket: bucketName(r.BucketSeconds)}
 	var names []string
 	for _, c := range r.Configs {
 		names = append(names, c.Config)
@@ -107,7 +109,13 @@ func (r *Report) chart(c ConfigReport) template.HTML {
 			i = k * (n - 1) / (ticks - 1)
 		}
 		t := r.TimelineStart.Add(time.Duration(int64(i)*r.BucketSeconds) * time.Second)
-		fmt.Fprintf(&b, `<text x="%.1f" y="%.1f" text-anchor="middle">%s</text>`, x(i), H-bottom+16, t.UTC().Format("01-02 15:04"))
+		anchor := "middle"
+		if ticks > 1 && k == 0 {
+			anchor = "start"
+		} else if ticks > 1 && k == ticks-1 {
+			anchor = "end"
+		}
+		fmt.Fprintf(&b, `<text x="%.1f" y="%.1f" text-anchor="%s">%s</text>`, x(i), H-bottom+16, anchor, t.UTC().Format("01-02 15:04"))
 	}
 	for si, s := range all {
 		color := seriesColors[si%len(seriesColors)]
@@ -136,4 +144,8 @@ func (r *Report) chart(c ConfigReport) template.HTML {
 	}
 	b.WriteString(`</p>`)
 	return template.HTML(b.String())
+}
+
+func bucketName(seconds int64) string {
+	return rules.Duration(time.Duration(seconds) * time.Second).String()
 }

@@ -41,6 +41,9 @@ type Options struct {
 // Run replays srcs through every config (the first is the baseline of a
 // comparison) and returns the report.
 func Run(ctx context.Context, configs []Config, srcs []Source, o Options) (*Report, error) {
+	if o.Top <= 0 {
+		o.Top = 10
+	}
 	res, err := run(ctx, configs, srcs, o)
 	if err != nil {
 		return nil, err

@@ -67,7 +67,7 @@ func (r *Report) WriteText(w io.Writer) error {
 			}
 			p.f("\n%s %s%s\n", rr.Type, rr.Name, dry)
 			if rr.Refused > 0 {
-				p.f("  refused %d requests from %d keys; per %s: %s\n", rr.Refused, rr.KeysAffected, time.Duration(r.BucketSeconds)*time.Second, sparkline(rr.Timeline))
+				p.f("  refused %d requests from %d keys; per %s: %s\n", rr.Refused, rr.KeysAffected, bucketName(r.BucketSeconds), sparkline(rr.Timeline))
 				for _, k := range rr.TopKeys {
 					p.f("    %-40s %6d  %s → %s\n", k.Key, k.Refused, k.First.Format(stamp), k.Last.Format(stamp))
 				}
