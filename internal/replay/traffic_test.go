@@ -234,7 +234,7 @@ func gz(data []byte) []byte {
 	return b.Bytes()
 }
 
-func loadConfig(t *testing.T, yaml string) Config {
+func loadConfig(t testing.TB, yaml string) Config {
 	t.Helper()
 	p := filepath.Join(t.TempDir(), "wootguard.yaml")
 	if err := os.WriteFile(p, []byte(yaml), 0o644); err != nil {

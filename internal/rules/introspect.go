@@ -165,15 +165,13 @@ func (k *KeyIndex) Parse(key string) (rule int, window int64, disc string, ok bo
 		window, _ = strconv.ParseInt(rest[:i], 10, 64)
 		rest = rest[i+1:]
 	}
-	// Names may hold ":" themselves: take the shortest known namespace.
-	for i := 0; i < len(rest); i++ {
+	// Names may hold ":" themselves ("/api/v1/accounts/:account_id/…"):
+	// take the longest known namespace.
+	for i := len(rest) - 1; i > 0; i-- {
 		if rest[i] != ':' {
 			continue
 		}
-		if idx, known := k.ns[rest[:i]]; known {
-			if _, isBan := k.banNS[rest[:i]]; isBan != (window < 0) {
-				continue
-			}
+		if idx, known := k.ns[rest[:i]]; known && k.banNS[rest[:i]] == (window < 0) {
 			return idx, window, rest[i+1:], true
 		}
 	}
