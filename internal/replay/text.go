@@ -21,8 +21,7 @@ const stamp = "2006-01-02 15:04:05Z07:00"
 // WriteText writes the report for a person at a terminal.
 func (r *Report) WriteText(w io.Writer) error {
 	p := &printer{w: w}
-	p.f("Replayed %d requests from %s (%s → %s) in %.2fs.\n", r.Requests, strings.Join(r.Files, ", "),
-		r.From.UTC().Format(stamp), r.To.UTC().Format(stamp), r.Elapsed)
+	p.f("Replayed %d requests from %s (%s) in %.2fs.\n", r.Requests, strings.Join(r.Files, ", "), span(r.From, r.To), r.Elapsed)
 	writeBad(p, r.BadLines, r.BadExamples)
 	if r.OutOfOrder > 0 {
 		p.f("%d lines were more than a second older than the line before (logs out of order?): they were replayed where they stand.\n", r.OutOfOrder)
@@ -167,4 +166,11 @@ func sparkline(counts []int64) string {
 		b.WriteRune(blocks[i])
 	}
 	return "[" + b.String() + "]"
+}
+
+func span(from, to time.Time) string {
+	if from.IsZero() {
+		return "no requests in the log"
+	}
+	return from.UTC().Format(stamp) + " → " + to.UTC().Format(stamp)
 }

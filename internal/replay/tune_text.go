@@ -14,8 +14,7 @@ import (
 // as a diff against the effective rules, each value with its cost.
 func (t *TuneReport) WriteText(w io.Writer) error {
 	p := &printer{w: w}
-	p.f("# wootguard tune: %d requests from %s (%s → %s)\n", t.Requests, strings.Join(t.Files, ", "),
-		t.From.UTC().Format(stamp), t.To.UTC().Format(stamp))
+	p.f("# wootguard tune: %d requests from %s (%s)\n", t.Requests, strings.Join(t.Files, ", "), span(t.From, t.To))
 	p.f("# proposed limit = p%s of per-key counts per window, among keys not excluded as abusive\n", trimFloat(t.Percentile))
 	p.f("# (busiest window > %s × the median key's busiest window, and over the current limit), × headroom %s.\n",
 		trimFloat(t.AbuseFactor), trimFloat(t.Headroom))
@@ -50,9 +49,9 @@ func costText(c Cost) string {
 	s := fmt.Sprintf("would have refused %s from %s", plural(c.Requests, "request"), plural(int64(c.Keys), "key"))
 	switch {
 	case c.LegitRequests == 0:
-		return s + ", all of them keys excluded as abusive"
+		return s + ", all from keys excluded as abusive"
 	case c.LegitRequests == c.Requests:
-		return s + ", none of them excluded as abusive"
+		return s + ", none excluded as abusive"
 	}
 	return s + fmt.Sprintf(", of which %s from %s not excluded as abusive", plural(c.LegitRequests, "request"), plural(int64(c.LegitKeys), "key"))
 }
