@@ -129,7 +129,7 @@ func run(ctx context.Context, configs []Config, srcs []Source, o Options) (*resu
 				}
 			}
 			for ci, c := range res.compare {
-				c.add(refused[0], refused[ci+1], res.lanes[0].lastClient)
+				c.add(refused[0], refused[ci+1], res.lanes[0].lastClient, res.lanes[ci+1].lastClient)
 			}
 		}
 	}

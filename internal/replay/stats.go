@@ -245,13 +245,15 @@ func newComparison() *comparison {
 	return &comparison{newlyBy: map[string]int64{}, goneBy: map[string]int64{}}
 }
 
-func (c *comparison) add(base, other bool, client netip.Addr) {
+// add records one request; each side's client is as its own client_ip
+// rules resolved it.
+func (c *comparison) add(base, other bool, baseClient, otherClient netip.Addr) {
 	switch {
 	case other && !base:
 		c.newly++
-		c.newlyBy[client.String()]++
+		c.newlyBy[otherClient.String()]++
 	case base && !other:
 		c.gone++
-		c.goneBy[client.String()]++
+		c.goneBy[baseClient.String()]++
 	}
 }
