@@ -3,6 +3,7 @@ package replay
 import (
 	"context"
 	"net/netip"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -156,6 +157,42 @@ func TestKeysMaskedByDefault(t *testing.T) {
 		r := ruleByName(t, rep.Configs[0], "reset/email")
 		if r.Refused != 2 || len(r.TopKeys) != 1 || r.TopKeys[0].Key != want || r.NotEvaluated != 0 {
 			t.Errorf("unmask=%v: %+v; want 2 refusals of %s, all evaluated (the email is in the query)", unmask, r, want)
+		}
+	}
+}
+
+// Rotated logs given newest first (as access.log* expands) are replayed
+// oldest first: the brute force spanning them is refused as in one file.
+func TestRotatedLogsReplayOldestFirst(t *testing.T) {
+	reqs := traffic(30)
+	var older, newer []tReq
+	for _, r := range reqs {
+		if r.t < t0+600 {
+			older = append(older, r)
+		} else {
+			newer = append(newer, r)
+		}
+	}
+	dir := t.TempDir()
+	cur, rotated := dir+"/access.log", dir+"/access.log.1.gz"
+	if err := os.WriteFile(cur, writeCombined(newer, false), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(rotated, gz(writeCombined(older, false)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg := loadConfig(t, trafficConfig)
+	rep, err := Run(context.Background(), []Config{cfg}, []Source{{Name: cur}, {Name: rotated}}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, _ := simulate(reqs, 5, 120)
+	if rep.Files[0] != rotated || rep.OutOfOrder != 0 {
+		t.Errorf("files replayed as %v with %d out-of-order lines; want the rotated one first", rep.Files, rep.OutOfOrder)
+	}
+	for _, name := range []string{"login/ip", "login-failures", "req/ip"} {
+		if got := ruleByName(t, rep.Configs[0], name); got.Refused != want[name].refused {
+			t.Errorf("%s refused %d, want %d", name, got.Refused, want[name].refused)
 		}
 	}
 }

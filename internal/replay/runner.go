@@ -73,6 +73,7 @@ func run(ctx context.Context, configs []Config, srcs []Source, o Options) (*resu
 	if o.Top <= 0 {
 		o.Top = 10
 	}
+	srcs = chronological(srcs, o.Read)
 	res := &result{read: &readStats{bytesTotal: sizeOf(srcs)}}
 	for _, s := range srcs {
 		res.files = append(res.files, s.Name)
