@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/netip"
 	"os"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -194,5 +195,28 @@ func TestRotatedLogsReplayOldestFirst(t *testing.T) {
 		if got := ruleByName(t, rep.Configs[0], name); got.Refused != want[name].refused {
 			t.Errorf("%s refused %d, want %d", name, got.Refused, want[name].refused)
 		}
+	}
+}
+
+// A line wootguard logged as refused never reached Chatwoot: a
+// response-based ban cannot count its status, and says so.
+func TestRefusedWhenLoggedIsNotCountedAsFailure(t *testing.T) {
+	var b strings.Builder
+	for i := 0; i < 6; i++ {
+		decision, status := "pass", 401
+		if i >= 3 {
+			decision, status = "throttle", 429
+		}
+		b.WriteString(`198.51.100.7 - - [30/Nov/2026:10:00:1` + string(rune('0'+i)) + ` +0000] "POST /auth/sign_in HTTP/1.1" ` +
+			strconv.Itoa(status) + ` 20 "-" "ua" "` + decision + `" "-"` + "\n")
+	}
+	cfg := loadConfig(t, "preset: none\nfail2ban: [{name: fails, key: ip, match: {path: /auth/sign_in}, failure: {status: [401]}, maxretry: 5, findtime: 1m, bantime: 1h}]\n")
+	rep, err := Run(context.Background(), []Config{cfg}, []Source{{Name: writeLog(t, "wg.log", []byte(b.String()))}}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := ruleByName(t, rep.Configs[0], "fails")
+	if r.Counted != 3 || r.NotEvaluated != 3 || r.BansStarted != 0 || len(r.NotEvaluatedWhy) != 1 || !strings.Contains(r.NotEvaluatedWhy[0].Reason, "refused") {
+		t.Errorf("%+v; want 3 failures counted, 3 not evaluated because they were refused when logged", r)
 	}
 }
