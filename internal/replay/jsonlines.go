@@ -1,7 +1,6 @@
 package replay
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -74,37 +73,32 @@ func ParseFields(spec string) (Fields, error) {
 }
 
 type jsonParser struct {
-	f        Fields
-	combined combinedParser // for time_local values
+	f      Fields
+	fields []jsonField // reused between lines
 }
 
 func (p *jsonParser) parse(line string, rec *Record) error {
-	var obj map[string]any
-	d := json.NewDecoder(strings.NewReader(line))
-	d.UseNumber()
-	if err := d.Decode(&obj); err != nil {
-		return errors.New("bad JSON: " + strings.TrimPrefix(err.Error(), "json: "))
+	obj, err := scanObject(line, p.fields[:0])
+	p.fields = obj
+	if err != nil {
+		return err
 	}
-	get := func(names []string) (any, bool) {
+	get := func(names []string) (jsonField, bool) {
 		for _, n := range names {
-			if v, ok := obj[n]; ok && v != nil {
-				return v, true
+			for _, f := range obj {
+				if f.key == n && f.kind != 'n' {
+					return f, true
+				}
 			}
 		}
-		return nil, false
+		return jsonField{}, false
 	}
 	str := func(names []string) (string, bool) {
-		v, ok := get(names)
-		if !ok {
+		f, ok := get(names)
+		if !ok || (f.kind != '"' && f.kind != '0') {
 			return "", false
 		}
-		switch x := v.(type) {
-		case string:
-			return x, true
-		case json.Number:
-			return x.String(), true
-		}
-		return "", false
+		return f.val, true
 	}
 	tv, ok := get(p.f.Time)
 	if !ok {
@@ -166,27 +160,27 @@ func (p *jsonParser) parse(line string, rec *Record) error {
 	return nil
 }
 
-func (p *jsonParser) parseTime(v any) (time.Time, error) {
-	switch x := v.(type) {
-	case json.Number:
-		f, err := x.Float64()
+func (p *jsonParser) parseTime(v jsonField) (time.Time, error) {
+	switch x := v.val; v.kind {
+	case '0':
+		f, err := strconv.ParseFloat(x, 64)
 		if err != nil {
-			return time.Time{}, errors.New("bad time " + x.String())
+			return time.Time{}, errors.New("bad time " + x)
 		}
 		if f > 1e12 { // milliseconds
 			f /= 1000
 		}
 		sec, frac := math.Modf(f)
 		return time.Unix(int64(sec), int64(frac*1e9)).UTC(), nil
-	case string:
+	case '"':
 		if t, err := time.Parse(time.RFC3339Nano, x); err == nil {
 			return t, nil
 		}
 		if t, err := time.Parse("02/Jan/2006:15:04:05 -0700", x); err == nil {
 			return t, nil
 		}
-		if f, err := strconv.ParseFloat(x, 64); err == nil {
-			return p.parseTime(json.Number(strconv.FormatFloat(f, 'f', -1, 64)))
+		if _, err := strconv.ParseFloat(x, 64); err == nil {
+			return p.parseTime(jsonField{val: x, kind: '0'})
 		}
 		return time.Time{}, errors.New("bad time " + strconv.Quote(x) + ": want RFC 3339, 02/Jan/2006:15:04:05 -0700 or Unix seconds")
 	}
