@@ -28,8 +28,8 @@ func (r *Report) WriteText(w io.Writer) error {
 	}
 	for _, c := range r.Configs {
 		p.f("\n== %s ==\n", c.Config)
-		p.f("%d requests refused (%d clients): %d throttled, %d blocked; %d safelisted, %d passed.\n",
-			c.Refused, c.RefusedClients, c.Decisions["throttle"], c.Decisions["block"], c.Decisions["safelist"], c.Decisions["pass"])
+		p.f("%s refused (%s): %d throttled, %d blocked; %d safelisted, %d passed.\n",
+			plural(c.Refused, "request"), plural(c.RefusedClients, "client"), c.Decisions["throttle"], c.Decisions["block"], c.Decisions["safelist"], c.Decisions["pass"])
 		if c.StoreEvictions > 0 {
 			p.f("warning: the memory store evicted %d live counters (store.max_keys): counts may be low.\n", c.StoreEvictions)
 		}
@@ -57,7 +57,7 @@ func (r *Report) WriteText(w io.Writer) error {
 			p.f("(%d more rules saw no matching request)\n", quiet)
 		}
 		for _, rr := range c.Rules {
-			if rr.Refused == 0 && rr.NotEvaluated == 0 && rr.Assumed == 0 {
+			if rr.Refused == 0 && rr.NotEvaluated == 0 && rr.Assumed == 0 && rr.OverLimit == 0 {
 				continue
 			}
 			dry := ""
@@ -66,13 +66,16 @@ func (r *Report) WriteText(w io.Writer) error {
 			}
 			p.f("\n%s %s%s\n", rr.Type, rr.Name, dry)
 			if rr.Refused > 0 {
-				p.f("  refused %d requests from %d keys; per %s: %s\n", rr.Refused, rr.KeysAffected, bucketName(r.BucketSeconds), sparkline(rr.Timeline))
+				p.f("  refused %s from %s; per %s: %s\n", plural(rr.Refused, "request"), plural(int64(rr.KeysAffected), "key"), bucketName(r.BucketSeconds), sparkline(rr.Timeline))
 				for _, k := range rr.TopKeys {
 					p.f("    %-40s %6d  %s → %s\n", k.Key, k.Refused, k.First.Format(stamp), k.Last.Format(stamp))
 				}
 			}
 			for _, why := range rr.NotEvaluatedWhy {
 				p.f("  not evaluated for %d requests: %s\n", why.Requests, why.Reason)
+			}
+			if rr.OverLimit > 0 {
+				p.f("  over its limit for %s (a track: reported, never refused)\n", plural(rr.OverLimit, "request"))
 			}
 			for _, why := range rr.AssumedWhy {
 				p.f("  evaluated on an assumption for %d requests: %s\n", why.Requests, why.Reason)
