@@ -220,3 +220,49 @@ func TestRefusedWhenLoggedIsNotCountedAsFailure(t *testing.T) {
 		t.Errorf("%+v; want 3 failures counted, 3 not evaluated because they were refused when logged", r)
 	}
 }
+
+// Lists, dry-run lists and tracks are reported too: matched, refused or
+// would-have-refused, over limit.
+func TestListAndTrackRules(t *testing.T) {
+	var lines []string
+	for i := 0; i < 5; i++ {
+		for _, ip := range []string{"198.51.100.7", "192.0.2.1"} {
+			lines = append(lines, ip+` - - [30/Nov/2026:10:00:1`+strconv.Itoa(i)+` +0000] "POST /auth/sign_in HTTP/1.1" 200 1 "-" "-"`)
+		}
+		lines = append(lines, `192.0.2.1 - - [30/Nov/2026:10:00:2`+strconv.Itoa(i)+` +0000] "GET /wp-admin/x HTTP/1.1" 404 1 "-" "-"`)
+	}
+	cfg := loadConfig(t, `preset: none
+safelists: [{name: monitor, ip: 198.51.100.7, mode: dry-run}]
+blocklists:
+  - {name: bad-net, ip: 198.51.100.0/24}
+  - {name: scanners, match: {path_prefix: /wp-admin}, mode: dry-run}
+tracks:
+  - {name: signins, limit: 2, period: 1m, key: ip, match: {path: /auth/sign_in}}
+  - {name: all-signins, match: {path: /auth/sign_in}}
+`)
+	rep, err := Run(context.Background(), []Config{cfg}, []Source{{Name: writeLog(t, "a.log", []byte(strings.Join(lines, "\n")))}}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := rep.Configs[0]
+	for _, tc := range []struct {
+		name                        string
+		counted, refused, overLimit int64
+		dry                         bool
+	}{
+		{"monitor", 5, 0, 0, true},  // would have let 198.51.100.7 through…
+		{"bad-net", 5, 5, 0, false}, // …which the blocklist refuses
+		{"scanners", 5, 5, 0, true}, // would have refused the scans
+		{"signins", 5, 0, 3, false}, // 192.0.2.1's 5 sign-ins in one minute: 3 over 2
+		{"all-signins", 5, 0, 0, false},
+	} {
+		r := ruleByName(t, c, tc.name)
+		if r.Counted != tc.counted || r.Refused != tc.refused || r.OverLimit != tc.overLimit || r.DryRun != tc.dry {
+			t.Errorf("%s: counted %d refused %d over %d dry %v; want %d %d %d %v", tc.name, r.Counted, r.Refused, r.OverLimit, r.DryRun,
+				tc.counted, tc.refused, tc.overLimit, tc.dry)
+		}
+	}
+	if c.Refused != 5 || c.Decisions["block"] != 5 {
+		t.Errorf("config: refused %d, blocks %d; want 5 (dry-run rules refuse nothing)", c.Refused, c.Decisions["block"])
+	}
+}
