@@ -21,6 +21,15 @@ import (
 // replay (the log the gateway's answers make) gets the same decision,
 // request by request.
 func TestReplayMatchesLiveGateway(t *testing.T) {
+	for name, yaml := range map[string]string{
+		"test rules":      trafficConfig,
+		"chatwoot preset": "client_ip: {trusted_proxies: [127.0.0.1]}\nthrottles: [{name: login/ip, limit: 5, period: 5m, key: ip, match: {method: POST, path: /auth/sign_in}}, {name: req/ip, limit: 100, period: 1m, key: ip}]\n",
+	} {
+		t.Run(name, func(t *testing.T) { matchGateway(t, yaml) })
+	}
+}
+
+func matchGateway(t *testing.T, yaml string) {
 	reqs := traffic(14)
 	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		io.Copy(io.Discard, r.Body)
@@ -28,7 +37,7 @@ func TestReplayMatchesLiveGateway(t *testing.T) {
 		w.WriteHeader(st)
 	}))
 	defer up.Close()
-	cfg := loadConfig(t, "upstream: "+up.URL+"\n"+trafficConfig)
+	cfg := loadConfig(t, "upstream: "+up.URL+"\n"+yaml)
 	var now atomic.Int64
 	st := memory.New(memory.Options{MaxKeys: 100000, SweepEvery: -1})
 	defer st.Close()
