@@ -36,10 +36,19 @@ func (r *Report) WriteHTML(w io.Writer) error {
 		Configs                []configView
 	}{R: r, Files: strings.Join(r.Files, ", "), From: r.From.UTC().Format(stamp), To: r.To.UTC().Format(stamp),
 		Bucket: bucketName(r.BucketSeconds)}
-	var names []string
+	// One colour per rule across every chart, so configs compare at a glance.
+	colors := map[string]string{}
 	for _, c := range r.Configs {
+		for _, rr := range c.Rules {
+			if _, seen := colors[rr.Name]; !seen && rr.Refused > 0 {
+				colors[rr.Name] = seriesColors[len(colors)%len(seriesColors)]
+			}
+		}
+	}
+	var names []string
+	for i, c := range r.Configs {
 		names = append(names, c.Config)
-		data.Configs = append(data.Configs, configView{C: c, Chart: r.chart(c)})
+		data.Configs = append(data.Configs, configView{C: c, Chart: r.chart(i, c, colors)})
 	}
 	data.Title = strings.Join(names, " vs ")
 	return reportTmpl.Execute(w, data)
@@ -47,7 +56,7 @@ func (r *Report) WriteHTML(w io.Writer) error {
 
 // chart draws one line per refusing rule (the seven busiest; the rest
 // summed as "other rules") over the report's buckets.
-func (r *Report) chart(c ConfigReport) template.HTML {
+func (r *Report) chart(idx int, c ConfigReport, colors map[string]string) template.HTML {
 	type series struct {
 		name  string
 		dry   bool
@@ -95,7 +104,7 @@ func (r *Report) chart(c ConfigReport) template.HTML {
 	}
 	y := func(v int64) float64 { return top + (H-top-bottom)*(1-float64(v)/float64(peak)) }
 	var b strings.Builder
-	fmt.Fprintf(&b, `<svg id="refusals-chart" role="img" aria-label="refusals per rule over time" viewBox="0 0 %.0f %.0f" width="100%%">`, W, H)
+	fmt.Fprintf(&b, `<svg id="refusals-chart-%d" class="refusals-chart" role="img" aria-label="refusals per rule over time" viewBox="0 0 %.0f %.0f" width="100%%">`, idx, W, H)
 	// axes and grid
 	for _, frac := range []float64{0, 0.5, 1} {
 		v := int64(frac * float64(peak))
@@ -117,8 +126,14 @@ func (r *Report) chart(c ConfigReport) template.HTML {
 		}
 		fmt.Fprintf(&b, `<text x="%.1f" y="%.1f" text-anchor="%s">%s</text>`, x(i), H-bottom+16, anchor, t.UTC().Format("01-02 15:04"))
 	}
-	for si, s := range all {
-		color := seriesColors[si%len(seriesColors)]
+	colorOf := func(name string) string {
+		if c, ok := colors[name]; ok {
+			return c
+		}
+		return "#7f7f7f" // "other rules"
+	}
+	for _, s := range all {
+		color := colorOf(s.name)
 		dash := ""
 		if s.dry {
 			dash = ` stroke-dasharray="5 3"`
@@ -134,13 +149,13 @@ func (r *Report) chart(c ConfigReport) template.HTML {
 		}
 	}
 	b.WriteString(`</svg><p class="legend">`)
-	for si, s := range all {
+	for _, s := range all {
 		label := s.name
 		if s.dry {
 			label += " (dry-run)"
 		}
 		fmt.Fprintf(&b, `<span style="margin-right:14px"><span class="chip" style="background:%s"></span>%s: %d</span>`,
-			seriesColors[si%len(seriesColors)], template.HTMLEscapeString(label), s.total)
+			colorOf(s.name), template.HTMLEscapeString(label), s.total)
 	}
 	b.WriteString(`</p>`)
 	return template.HTML(b.String())
