@@ -145,7 +145,6 @@ func run(ctx context.Context, configs []Config, srcs []Source, o Options) (*resu
 // lane is one configuration's engine, store and statistics.
 type lane struct {
 	name     string
-	cfg      *config.Gateway
 	eng      *rules.Engine
 	store    *memory.Store
 	resolver *clientip.Resolver
@@ -189,7 +188,7 @@ func newLane(c Config, tune bool, raw int64) (*lane, error) {
 	// No background sweeper: it would expire keys by the wall clock, and
 	// the log's clock is the only one here.
 	st := memory.New(memory.Options{MaxKeys: g.MaxKeys, SweepEvery: -1})
-	l := &lane{name: c.Name, cfg: c.Gateway, store: st, tune: tune,
+	l := &lane{name: c.Name, store: st, tune: tune,
 		resolver:  clientip.NewWithHeader(g.TrustedProxies, clientip.Header(g.ClientIPHeader)),
 		decisions: map[string]int64{}, refusedBy: map[string]int64{}, byType: map[string]map[string]int{}}
 	eng, err := gateway.Engine(g, &recorder{Store: st, lane: l})
