@@ -17,7 +17,7 @@ func (g *Gateway) noticeLoopbackSafelist(o *Options, d rules.Decision, client ne
 	}
 	g.loopbackNotice.Do(func() {
 		o.Logger.Warn("a request from "+client.String()+" was let through unlimited: loopback clients are safelisted (rule "+d.Rule+
-			"), as in Chatwoot, and client_ip.trusted_proxies is empty, so this host is the client. "+
+			"), as in Chatwoot, and no trusted proxy is configured, so this host is the client. "+
 			"To see the limits from here use another loopback address (curl --interface 127.0.0.2); "+
 			"behind a proxy on this host, list it in client_ip.trusted_proxies", "rule", d.Rule)
 	})
