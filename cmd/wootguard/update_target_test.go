@@ -56,7 +56,9 @@ func TestUpdateRefusesDowngrade(t *testing.T) {
 
 // --to latest is the newest stable release the soak allows.
 func TestUpdatePlanToLatest(t *testing.T) {
-	day := func(n int) string { return time.Now().Add(time.Duration(n) * 24 * time.Hour).UTC().Format(time.RFC3339) }
+	day := func(n int) string {
+		return time.Now().Add(time.Duration(n) * 24 * time.Hour).UTC().Format(time.RFC3339)
+	}
 	rel := filepath.Join(t.TempDir(), "releases.json")
 	os.WriteFile(rel, []byte(`[
 	 {"tag_name":"v4.19.0-rc1","prerelease":true,"published_at":"`+day(-30)+`"},
