@@ -125,27 +125,3 @@ func YAMLError(line int, err error) error {
 	}
 	return &yaml.TypeError{Errors: []string{msg}}
 }
-
-// Duration is a time.Duration read from YAML in this package's syntax.
-type Duration time.Duration
-
-// UnmarshalYAML parses a scalar duration.
-func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
-	if n.Kind != yaml.ScalarNode {
-		return YAMLError(n.Line, fmt.Errorf("want a duration like %s", DurationSyntax))
-	}
-	v, err := ParseDuration(n.Value)
-	if err != nil {
-		return YAMLError(n.Line, err)
-	}
-	*d = Duration(v)
-	return nil
-}
-
-// MarshalYAML writes the duration back in this syntax.
-func (d Duration) MarshalYAML() (any, error) { return FormatDuration(time.Duration(d)), nil }
-
-// D is the value as a time.Duration.
-func (d Duration) D() time.Duration { return time.Duration(d) }
-
-func (d Duration) String() string { return FormatDuration(time.Duration(d)) }

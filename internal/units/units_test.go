@@ -70,16 +70,28 @@ func TestFormatDuration(t *testing.T) {
 // with its line, and the good ones are still read.
 func TestDurationYAMLReportsEveryBadValue(t *testing.T) {
 	var v struct {
-		A Duration `yaml:"a"`
-		B Duration `yaml:"b"`
-		C Duration `yaml:"c"`
+		A testDuration `yaml:"a"`
+		B testDuration `yaml:"b"`
+		C testDuration `yaml:"c"`
 	}
 	err := yaml.Unmarshal([]byte("a: 20 minutes\nb: 1w\nc: -1s\n"), &v)
 	te, ok := err.(*yaml.TypeError)
 	if !ok || len(te.Errors) != 2 || !strings.HasPrefix(te.Errors[0], "line 1: ") || !strings.HasPrefix(te.Errors[1], "line 3: ") {
 		t.Fatalf("err = %#v, want two line-numbered errors", err)
 	}
-	if v.B.D() != 7*24*time.Hour {
+	if time.Duration(v.B) != 7*24*time.Hour {
 		t.Errorf("b = %v, want 1w read despite the other errors", v.B)
 	}
+}
+
+// testDuration reads a duration the way wootguard's YAML types do.
+type testDuration time.Duration
+
+func (d *testDuration) UnmarshalYAML(n *yaml.Node) error {
+	v, err := ParseDuration(n.Value)
+	if err != nil {
+		return YAMLError(n.Line, err)
+	}
+	*d = testDuration(v)
+	return nil
 }
