@@ -148,6 +148,13 @@ func Compute(in Input) Status {
 	case len(st.Unknown) > 0:
 		st.State = StateUnknown
 		st.Action = "cannot tell whether this version is safe: fix the feeds (see above) and run this again"
+		if len(in.Stale) > 0 {
+			// Said in full: `updates watch` prints only this line.
+			st.Action = "cannot tell whether this version is safe: " + in.Stale[0]
+			if n := len(in.Stale) - 1; n > 0 {
+				st.Action += fmt.Sprintf(" (and %d more stale feed%s)", n, plural(n))
+			}
+		}
 		if st.Behind > 0 {
 			st.Action = fmt.Sprintf("%d release(s) behind, advisories unknown: %s", st.Behind, st.Action)
 		}
