@@ -20,7 +20,7 @@ RACK_ATTACK_LIMIT, RATE_LIMIT_*, ...) tune it, with your config file's
 rules merged in (a rule with a preset rule's name replaces it). Columns:
 type, name, what it matches, the key it counts by, limit/period, mode and
 where it comes from. On a terminal the table fits its width ($COLUMNS,
-default 100; long cells end in "…"); piped, each rule is one complete
+else the terminal's, else 100; long cells end in "…"); piped, each rule is one complete
 line. JSON gives limit and period_seconds as numbers.`)
 	cfgPath := fs.String("config", "", "config file")
 	format := fs.String("format", "text", "text or json")
@@ -45,7 +45,7 @@ line. JSON gives limit and period_seconds as numbers.`)
 		}
 		width := 0 // piped: one complete line per rule
 		if isTerminal(env.Stdout) {
-			width = terminalWidth(env.Getenv)
+			width = terminalWidth(env.Stdout, env.Getenv)
 		}
 		// SOURCE gives way first, then MATCH, KEY and NAME, then MATCH again.
 		writeTable(env.Stdout, []string{"TYPE", "NAME", "MATCH", "KEY", "LIMIT", "MODE", "SOURCE"}, table, width,

@@ -72,10 +72,15 @@ var isTerminal = func(w io.Writer) bool {
 	return err == nil && st.Mode()&os.ModeCharDevice != 0
 }
 
-// terminalWidth is $COLUMNS, else 100.
-func terminalWidth(getenv func(string) string) int {
+// terminalWidth is $COLUMNS, else the terminal's own width, else 100.
+func terminalWidth(w io.Writer, getenv func(string) string) int {
 	if n, err := strconv.Atoi(getenv("COLUMNS")); err == nil && n >= 40 {
 		return n
+	}
+	if f, ok := w.(*os.File); ok {
+		if n := ttyColumns(f); n >= 40 {
+			return n
+		}
 	}
 	return 100
 }
