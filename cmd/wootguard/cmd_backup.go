@@ -43,7 +43,12 @@ Settings come from the flags, else from the updates.backup section of
 --config FILE (keys dir, database_url, storage_dir, env_file, tool_prefix,
 retention.keep_last, retention.keep_days, retention.keep_verified_min),
 else from the environment: DATABASE_URL, or Chatwoot's POSTGRES_HOST,
-POSTGRES_PORT, POSTGRES_USERNAME, POSTGRES_PASSWORD, POSTGRES_DATABASE.`
+POSTGRES_PORT, POSTGRES_USERNAME, POSTGRES_PASSWORD, POSTGRES_DATABASE.
+verify and restore fall back to the database the backup came from (host,
+port, database and user are in its manifest; never the password, which
+then comes from PGPASSWORD or ~/.pgpass) and say so. create checks
+--storage, --env-file, the free space of --dir and the database connection
+before it dumps anything.`
 
 // backupFlags are the flags most backup subcommands share.
 type backupFlags struct {
@@ -97,9 +102,31 @@ func (f *backupFlags) options(env *cliEnv, needDB bool) (backup.Options, backup.
 		return o, cfg, errors.New("no backup directory: pass --dir DIR (or set updates.backup.dir in --config)")
 	}
 	if needDB && o.DatabaseURL == "" {
-		return o, cfg, errors.New("no database: pass --database-url URL, or set DATABASE_URL or POSTGRES_HOST/POSTGRES_DATABASE")
+		return o, cfg, errors.New(noDatabase)
 	}
 	return o, cfg, nil
+}
+
+const noDatabase = "no database: pass --database-url URL, or --config FILE with updates.backup.database_url, or set DATABASE_URL or POSTGRES_HOST/POSTGRES_DATABASE"
+
+// databaseFromManifest fills in the database a backup came from when none
+// was given, and says so; a backup that does not record it is a usage
+// error naming every way to give one.
+func databaseFromManifest(env *cliEnv, name string, o *backup.Options, id string) (code int, err error) {
+	if o.DatabaseURL != "" {
+		return 0, nil
+	}
+	m, err := backup.Load(o.Dir, id)
+	if err != nil {
+		return 1, err
+	}
+	if m.Source == nil {
+		return 2, fmt.Errorf("%s (backup %s does not record where it came from: it predates that)", noDatabase, id)
+	}
+	o.DatabaseURL = m.Source.URL()
+	fmt.Fprintf(env.Stderr, "wootguard %s: no database given: using the one backup %s came from (its manifest): %s; the password comes from PGPASSWORD or ~/.pgpass (or pass --database-url)\n",
+		name, id, m.Source)
+	return 0, nil
 }
 
 func backupUsageError(env *cliEnv, name string, err error) int {
@@ -170,6 +197,13 @@ Exit codes: 0 backup made (and verified with --verify), 1 failure,
 		return backupUsageError(env, name, err)
 	}
 	o.Label = *label
+	if err := backup.Precheck(ctx, o); err != nil {
+		fmt.Fprintf(env.Stderr, "wootguard %s: nothing was dumped; fix first:\n", name)
+		for _, line := range strings.Split(err.Error(), "\n") {
+			fmt.Fprintf(env.Stderr, "  - %s\n", line)
+		}
+		return 1
+	}
 	m, err := backup.Create(ctx, o)
 	if err != nil {
 		return backupFailure(env, name, err)
@@ -306,13 +340,17 @@ Exit codes: 0 verified, 1 verification failed or could not run,
 	if !ok {
 		return code
 	}
-	o, _, err := f.options(env, true)
+	o, _, err := f.options(env, false)
 	if err != nil {
 		return backupUsageError(env, name, err)
 	}
 	id, err := backupID(o.Dir, pos)
 	if err != nil {
 		return backupUsageError(env, name, err)
+	}
+	if code, err := databaseFromManifest(env, name, &o, id); err != nil {
+		fmt.Fprintf(env.Stderr, "wootguard %s: %v\n", name, err)
+		return code
 	}
 	m, err := backup.Verify(ctx, o, id)
 	if err != nil {
@@ -359,13 +397,17 @@ unchanged), 2 usage error or not confirmed.`+backupConfigHelp)
 	if !ok {
 		return code
 	}
-	o, _, err := f.options(env, true)
+	o, _, err := f.options(env, false)
 	if err != nil {
 		return backupUsageError(env, name, err)
 	}
 	id, err := backupID(o.Dir, pos)
 	if err != nil {
 		return backupUsageError(env, name, err)
+	}
+	if code, err := databaseFromManifest(env, name, &o, id); err != nil {
+		fmt.Fprintf(env.Stderr, "wootguard %s: %v\n", name, err)
+		return code
 	}
 	m, err := backup.Load(o.Dir, id)
 	if err != nil {

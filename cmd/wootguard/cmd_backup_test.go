@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	neturl "net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -116,6 +117,18 @@ func TestBackupCommands(t *testing.T) {
 		t.Errorf("verify latest: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
 
+	// Without a database URL, verify uses the one the manifest records
+	// (never its password: that comes from PGPASSWORD) and says so.
+	if raw, _ := os.ReadFile(filepath.Join(dir, id, "manifest.json")); !strings.Contains(string(raw), `"source"`) ||
+		(password(url) != "" && strings.Contains(string(raw), password(url))) {
+		t.Errorf("manifest source missing or holding the password:\n%s", raw)
+	}
+	t.Setenv("PGPASSWORD", password(url))
+	r = runBackupCLI(t, nil, "backup", "verify", "--dir", dir, id)
+	if r.code != 0 || !strings.Contains(r.stderr, "using the one backup "+id+" came from (its manifest)") {
+		t.Errorf("verify without a database URL: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+
 	// A failed update: extra table; restore backupMust ask before it removes it.
 	backupSQL(t, url, `CREATE TABLE captain_assistant_responses (id int); DELETE FROM messages WHERE id > 10`)
 	restore := []string{"backup", "restore", "--dir", dir, "--storage", storage, "--env-file", envFile, id}
@@ -174,7 +187,11 @@ func TestBackupCommandErrors(t *testing.T) {
 		{[]string{"backup", "create", "--database-url", "postgres://x/y"}, noDB, 2, "--dir", ""},
 		{[]string{"backup", "create", "--dir", dir}, noDB, 2, "--database-url", ""},
 		{[]string{"backup", "create", "--dir", dir, "extra"}, db, 2, "unexpected argument", ""},
-		{[]string{"backup", "create", "--dir", dir, "--tool-prefix", "/nonexistent/env"}, db, 1, "pg_dump not usable", ""},
+		{[]string{"backup", "create", "--dir", dir, "--tool-prefix", "/nonexistent/env"}, db, 1, "connection refused: nothing listens", ""},
+		{[]string{"backup", "create", "--dir", dir, "--storage", filepath.Join(dir, "nostorage"), "--env-file", filepath.Join(dir, "no.env")}, db, 1,
+			"nothing was dumped; fix first:\n  - storage directory (--storage, updates.backup.storage_dir): stat " + filepath.Join(dir, "nostorage") + ": no such file or directory\n  - .env file (--env-file, updates.backup.env_file)", ""},
+		{[]string{"backup", "create", "--dir", dir, "--database-url", "mysql://x/y"}, noDB, 1, "wrong scheme: database_url must start with postgres://", ""},
+		{[]string{"backup", "verify", "--dir", dir, "20261123T020000Z-4f2a"}, noDB, 1, "not found", ""},
 		{[]string{"backup", "create", "--config", badCfg}, db, 2, "bad.yaml:3", ""},
 		{[]string{"backup", "list", "--dir", filepath.Join(dir, "missing")}, noDB, 1, "does not exist", ""},
 		{[]string{"backup", "list", "--dir", dir, "--format", "xml"}, noDB, 2, "--format", ""},
@@ -205,4 +222,13 @@ func backupMust(t *testing.T, err error) {
 	if err != nil {
 		t.Fatal(err)
 	}
+}
+
+func password(conn string) string {
+	u, err := neturl.Parse(conn)
+	if err != nil || u.User == nil {
+		return ""
+	}
+	p, _ := u.User.Password()
+	return p
 }

@@ -14,9 +14,13 @@ func init() {
 func runCheckConfig(ctx context.Context, env *cliEnv, args []string) int {
 	fs := newFlagSet(env, "check-config", "[--config] FILE", `
 Read a wootguard config file the way 'serve' does and report every
-problem as "file:line: reason" (unknown keys, wrong types, bad CIDRs,
-bad regular expressions, rules without a key...). Exit status 0 when the
-file is good, 1 when it is not. Use it before 'kill -HUP' or a restart.`)
+problem as "file:line: reason", all of them in one pass: unknown keys,
+wrong types, bad sizes and durations, bad CIDRs and regular expressions,
+rules without a key or on an unknown HTTP method, and every value of the
+updates: and audit: sections that a later command would refuse (target
+kinds, database URLs, feed URLs, notification channels, schedule...).
+Exit status 0 when the file is good, 1 when it is not, 2 on a usage
+error. Use it before 'kill -HUP', a restart or an update.`)
 	cfgPath := fs.String("config", "", "config file (may also be given as the argument)")
 	pos, code, ok := parseFlags(env, fs, args)
 	if !ok {
@@ -30,12 +34,12 @@ file is good, 1 when it is not. Use it before 'kill -HUP' or a restart.`)
 		fmt.Fprintln(env.Stderr, "wootguard check-config: give one config file")
 		return 2
 	}
-	cfg, err := config.Load(path, env.Getenv)
-	if err == nil {
-		err = config.CheckSections(path)
-	}
+	cfg, err := config.CheckFile(path, env.Getenv)
 	if err != nil {
 		fmt.Fprintln(env.Stderr, err)
+		if es, ok := err.(config.Errors); ok && len(es) > 1 {
+			fmt.Fprintf(env.Stderr, "%s: %d problems\n", path, len(es))
+		}
 		return 1
 	}
 	for _, w := range cfg.Warnings {

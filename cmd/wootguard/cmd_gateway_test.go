@@ -63,14 +63,21 @@ func TestRulesCommandShowsEnvTunedPreset(t *testing.T) {
 	if code := run(context.Background(), env, []string{"rules", "--format", "json"}); code != 0 {
 		t.Fatalf("exit %d", code)
 	}
-	var rows []struct{ Type, Name, Limit, Source string }
+	var rows []struct {
+		Type, Name, Summary, Source string
+		Limit                       *int64
+		Period                      *int64 `json:"period_seconds"`
+	}
 	if err := json.Unmarshal([]byte(out.String()), &rows); err != nil {
 		t.Fatal(err)
 	}
 	var reqIP string
 	for _, r := range rows {
 		if r.Name == "req/ip" {
-			reqIP = r.Limit
+			reqIP = r.Summary
+			if r.Limit == nil || *r.Limit != 42 || r.Period == nil || *r.Period != 60 {
+				t.Errorf("req/ip limit %v period %v, want the numbers 42 and 60", r.Limit, r.Period)
+			}
 		}
 		if strings.HasPrefix(r.Name, "api/v1/widget") {
 			t.Fatalf("widget rule listed with the widget API off: %v", r)

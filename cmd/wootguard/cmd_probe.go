@@ -36,7 +36,8 @@ Exit codes: 0 version found, 1 could not find it, 2 usage error.`)
 	chatwoot := fs.String("chatwoot", "", "Chatwoot base `URL`, e.g. http://127.0.0.1:3000")
 	dir := fs.String("dir", "", "Chatwoot installation `directory`")
 	format := fs.String("format", "text", "output format: text or json")
-	timeout := fs.Duration("timeout", probe.DefaultTimeout, "give up after this long (HTTP only)")
+	timeout := new(time.Duration)
+	durationVar(fs, timeout, "timeout", probe.DefaultTimeout, "give up after this long (HTTP only)")
 	if code, ok := parseNoArgs(env, fs, args); !ok {
 		return code
 	}

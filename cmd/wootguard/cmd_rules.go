@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"text/tabwriter"
 
 	"github.com/wootguard/wootguard/internal/rules"
 )
@@ -20,7 +19,9 @@ Chatwoot preset as your environment variables (ENABLE_RACK_ATTACK,
 RACK_ATTACK_LIMIT, RATE_LIMIT_*, ...) tune it, with your config file's
 rules merged in (a rule with a preset rule's name replaces it). Columns:
 type, name, what it matches, the key it counts by, limit/period, mode and
-where it comes from.`)
+where it comes from. On a terminal the table fits its width ($COLUMNS,
+else the terminal's, else 100; long cells end in "…"); piped, each rule is one complete
+line. JSON gives limit and period_seconds as numbers.`)
 	cfgPath := fs.String("config", "", "config file")
 	format := fs.String("format", "text", "text or json")
 	if code, ok := parseNoArgs(env, fs, args); !ok {
@@ -36,14 +37,19 @@ where it comes from.`)
 	case "json":
 		enc := json.NewEncoder(env.Stdout)
 		enc.SetIndent("", "  ")
-		enc.Encode(rows)
+		enc.Encode(rulesJSON(cfg.Spec))
 	case "text":
-		tw := tabwriter.NewWriter(env.Stdout, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "TYPE\tNAME\tMATCH\tKEY\tLIMIT\tMODE\tSOURCE")
+		var table [][]string
 		for _, r := range rows {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.Type, r.Name, r.Match, r.Key, r.Limit, r.Mode, r.Source)
+			table = append(table, []string{r.Type, r.Name, r.Match, r.Key, r.Limit, r.Mode, r.Source})
 		}
-		tw.Flush()
+		width := 0 // piped: one complete line per rule
+		if isTerminal(env.Stdout) {
+			width = terminalWidth(env.Stdout, env.Getenv)
+		}
+		// SOURCE gives way first, then MATCH, KEY and NAME, then MATCH again.
+		writeTable(env.Stdout, []string{"TYPE", "NAME", "MATCH", "KEY", "LIMIT", "MODE", "SOURCE"}, table, width,
+			[][2]int{{6, 8}, {2, 24}, {3, 16}, {1, 20}, {2, 8}, {3, 8}, {1, 8}})
 		for _, w := range cfg.Warnings {
 			fmt.Fprintf(env.Stderr, "warning: %s\n", w)
 		}

@@ -69,6 +69,7 @@ Example:
 	if len(cfg.TrustedProxies) == 0 {
 		log.Warn("client_ip.trusted_proxies is empty: the TCP peer is the client; behind a proxy (nginx, a load balancer), list it there, or every request looks like the proxy")
 	}
+	startNotices(cfg, log)
 
 	go func() {
 		running := cfg

@@ -11,12 +11,10 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"time"
 
 	"github.com/wootguard/wootguard/internal/config"
 	"github.com/wootguard/wootguard/internal/journal"
 	"github.com/wootguard/wootguard/internal/notify"
-	"github.com/wootguard/wootguard/internal/probe"
 	"github.com/wootguard/wootguard/internal/rollout"
 )
 
@@ -101,37 +99,50 @@ rollback commands used if a step fails.
 
 The current versions are asked from each instance (GET /api) so the
 rollback commands can name them; if an instance does not answer, the plan
-shows PREVIOUS instead.
+shows PREVIOUS instead. A downgrade (an instance already runs a newer
+release) is refused, with the reason, before anything else (exit 1).
+
+--to latest picks the newest stable release that the schedule's soak
+(updates.schedule.min_release_age, default 72h) allows, from the release
+feed (updates.feeds.releases, else GitHub), and says so.
 
 Example:
-  wootguard update plan --to v4.18.0 --config /etc/wootguard/wootguard.yaml`)
+  wootguard update plan --to v4.18.0 --config /etc/wootguard/wootguard.yaml
+  wootguard update plan --to latest --config /etc/wootguard/wootguard.yaml`)
 	var u updateFlags
 	u.add(fs)
-	to := fs.String("to", "", "Chatwoot `version` to update to, e.g. v4.18.0 (required)")
+	var to toFlags
+	to.add(fs)
 	pos, code, ok := parseFlags(env, fs, args)
 	if !ok {
 		return code
 	}
-	if len(pos) > 0 || *to == "" {
-		fmt.Fprintln(env.Stderr, "wootguard update plan: --to vX.Y.Z is required (and no other arguments)")
+	if len(pos) > 0 || to.to == "" {
+		fmt.Fprintln(env.Stderr, "wootguard update plan: --to vX.Y.Z (or --to latest) is required (and no other arguments)")
 		return 2
 	}
-	v, err := rollout.NormalizeVersion(*to)
-	if err != nil {
-		fmt.Fprintf(env.Stderr, "wootguard update plan: %v\n", err)
-		return 2
+	if !strings.EqualFold(to.to, "latest") {
+		if _, err := rollout.NormalizeVersion(to.to); err != nil {
+			fmt.Fprintf(env.Stderr, "wootguard update plan: %v\n", err)
+			return 2
+		}
 	}
 	cfg, target, code := u.load(env, "update plan")
 	if target == nil {
 		return code
 	}
-	current := map[string]string{}
-	for _, inst := range target.Instances() {
-		pctx, cancel := context.WithTimeout(ctx, 3*time.Second)
-		if res, err := probe.Probe(pctx, inst.URL()); err == nil {
-			current[inst.Role()] = strings.TrimPrefix(res.Version, "v")
-		}
-		cancel()
+	v, why, err := to.resolve(ctx, env, u.config)
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "wootguard update plan: %v\n", err)
+		return 1
+	}
+	if why != "" {
+		fmt.Fprintln(env.Stdout, why)
+	}
+	current := currentVersions(ctx, target)
+	if err := refuseDowngrade(current, v); err != nil {
+		fmt.Fprintf(env.Stderr, "wootguard update plan: %v\n", err)
+		return 1
 	}
 	fmt.Fprint(env.Stdout, rollout.Plan(cfg, target, v, current))
 	return 0
@@ -166,25 +177,39 @@ Example:
 `+updateExitCodes)
 	var u updateFlags
 	u.add(fs)
-	to := fs.String("to", "", "Chatwoot `version` to update to, e.g. v4.18.0 (required)")
+	var to toFlags
+	to.add(fs)
 	yes := fs.Bool("yes", false, "do not ask for confirmation (needed when not on a terminal)")
 	jsonOut := fs.Bool("json", false, "print JSON lines on stdout")
 	pos, code, ok := parseFlags(env, fs, args)
 	if !ok {
 		return code
 	}
-	if len(pos) > 0 || *to == "" {
-		fmt.Fprintln(env.Stderr, "wootguard update apply: --to vX.Y.Z is required (and no other arguments)")
+	if len(pos) > 0 || to.to == "" {
+		fmt.Fprintln(env.Stderr, "wootguard update apply: --to vX.Y.Z (or --to latest) is required (and no other arguments)")
 		return 2
 	}
-	v, err := rollout.NormalizeVersion(*to)
-	if err != nil {
-		fmt.Fprintf(env.Stderr, "wootguard update apply: %v\n", err)
-		return 2
+	if !strings.EqualFold(to.to, "latest") {
+		if _, err := rollout.NormalizeVersion(to.to); err != nil {
+			fmt.Fprintf(env.Stderr, "wootguard update apply: %v\n", err)
+			return 2
+		}
 	}
 	cfg, target, code := u.load(env, "update apply")
 	if target == nil {
 		return code
+	}
+	v, why, err := to.resolve(ctx, env, u.config)
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "wootguard update apply: %v\n", err)
+		return 1
+	}
+	if why != "" {
+		fmt.Fprintln(env.Stderr, why)
+	}
+	if err := refuseDowngrade(currentVersions(ctx, target), v); err != nil {
+		fmt.Fprintf(env.Stderr, "wootguard update apply: %v\n", err)
+		return 1
 	}
 	if !*yes {
 		if !confirm(env, fmt.Sprintf("Update %s to v%s (staging first, then production)? Type yes: ", target.Name, v)) {

@@ -119,8 +119,8 @@ func TestUpdateCommandErrors(t *testing.T) {
 		code int
 		want string
 	}{
-		{"plan needs --to", nil, []string{"update", "plan", "--config", cfg}, 2, "--to vX.Y.Z is required"},
-		{"bad version", nil, []string{"update", "apply", "--to", "latest", "--config", cfg}, 2, `"latest" is not a Chatwoot version`},
+		{"plan needs --to", nil, []string{"update", "plan", "--config", cfg}, 2, "--to vX.Y.Z (or --to latest) is required"},
+		{"bad version", nil, []string{"update", "apply", "--to", "banana", "--config", cfg}, 2, `"banana" is not a Chatwoot version`},
 		{"no config", nil, []string{"update", "apply", "--to", "v4.18.0"}, 2, "give --config FILE"},
 		{"config from env", map[string]string{"WOOTGUARD_CONFIG": cfg}, []string{"update", "plan", "--to", "v4.18.0", "--target", "nope"}, 2, `no target named "nope"`},
 		{"config error has file and line", nil, []string{"update", "plan", "--to", "4.18.0", "--config", bad}, 2, bad + ":4: unknown key \"knd\""},

@@ -114,6 +114,8 @@ func printReport(w io.Writer, rep release.Report) {
 		case f.OK && f.FromCache:
 			fmt.Fprintf(w, "  %-10s WARNING: feed unreachable, using the cached copy from %s ago (%s)\n             reason: %s\n",
 				f.Name, age(f.AgeSeconds), f.FetchedAt.UTC().Format(time.RFC3339), f.Problem)
+		case f.OK && f.Stale:
+			fmt.Fprintf(w, "  %-10s STALE: %s, data age %s\n", f.Name, f.Source, age(f.AgeSeconds))
 		case f.OK:
 			fmt.Fprintf(w, "  %-10s ok, %s (data age %s)\n", f.Name, f.Source, age(f.AgeSeconds))
 		default:
@@ -171,7 +173,9 @@ exits 0 when stopped by a signal.`)
 	o := newExposureFlags(fs)
 	o.format = "text"
 	once := fs.Bool("once", false, "run one round and exit")
-	interval := fs.Duration("interval", time.Hour, "time between rounds (at least 1m)")
+	var intervalD time.Duration
+	interval := &intervalD
+	durationVar(fs, interval, "interval", time.Hour, "time between rounds (at least 1m)")
 	stateFile := fs.String("state-file", "", "delivered-notifications `file` (config: updates.notify.state_file; default CACHE_DIR/notify-state.json)")
 	if code, ok := parseNoArgs(env, fs, args); !ok {
 		return code

@@ -30,8 +30,10 @@ Feeds (URL, or a local file for air-gapped hosts; defaults: GitHub's API):
   --advisories    GitHub repository security advisories JSON
   --osv           optional OSV JSON: a record, a list, or a directory of records
 Fetched feeds are cached (--cache-dir); when a feed is down the cached copy
-is used and its age is shown. With neither feed nor cache the answer is
-"unknown", never "up to date". A GitHub token is read from $GITHUB_TOKEN
+is used and its age is shown. With neither feed nor cache, or with data
+older than --max-feed-age (default 7d; a local file's age is its
+modification time), the answer is "unknown", never "up to date" - unless
+an advisory already affects the running version (exit 20). A GitHub token is read from $GITHUB_TOKEN
 (--token-env) and only sent to api.github.com / github.com.`
 
 // exposureFlags are the flags shared by `updates status`, `updates watch`
@@ -43,6 +45,7 @@ type exposureFlags struct {
 	cacheDir, tokenEnv, configFile string
 	format                         string
 	timeout                        time.Duration
+	maxFeedAge                     time.Duration
 	retries                        int
 	includePre                     bool
 	notify                         notify.Config // updates.notify, watch only
@@ -65,7 +68,8 @@ func newExposureFlags(fs *flag.FlagSet) *exposureFlags {
 	fs.StringVar(&o.osv, "osv", "", "optional OSV records: `URL, file or directory`")
 	fs.StringVar(&o.cacheDir, "cache-dir", "", "feed cache `directory` (default $XDG_CACHE_HOME/wootguard or ~/.cache/wootguard)")
 	fs.StringVar(&o.tokenEnv, "token-env", "GITHUB_TOKEN", "environment `variable` holding a GitHub token")
-	fs.DurationVar(&o.timeout, "timeout", 10*time.Second, "timeout of one HTTP request")
+	durationVar(fs, &o.timeout, "timeout", 10*time.Second, "timeout of one HTTP request")
+	durationVar(fs, &o.maxFeedAge, "max-feed-age", release.DefaultMaxFeedAge, "feed data older than this (a local file: since it was modified) gives \"unknown\", never \"up to date\" (config: updates.feeds.max_age)")
 	fs.IntVar(&o.retries, "retries", 2, "extra attempts when a feed answers 5xx or times out (backoff 1s, 2s, 4s, …)")
 	fs.BoolVar(&o.includePre, "include-prereleases", false, "count pre-releases (rc) as releases")
 	fs.StringVar(&o.configFile, "config", "", "YAML config `file` (updates.chatwoot_url, updates.feeds, updates.notify, updates.schedule; default $WOOTGUARD_CONFIG); flags win")
@@ -113,6 +117,9 @@ func (o *exposureFlags) resolve(env *cliEnv, withNotify bool) error {
 		if !set["timeout"] && feeds.Timeout != 0 {
 			o.timeout = feeds.Timeout
 		}
+		if !set["max-feed-age"] && feeds.MaxAge != 0 {
+			o.maxFeedAge = feeds.MaxAge
+		}
 	}
 	n := 0
 	for _, s := range []string{o.chatwoot, o.version, o.dir} {
@@ -129,6 +136,8 @@ func (o *exposureFlags) resolve(env *cliEnv, withNotify bool) error {
 		return fmt.Errorf("--format must be text or json, not %q", o.format)
 	case o.timeout <= 0:
 		return fmt.Errorf("--timeout must be positive")
+	case o.maxFeedAge <= 0:
+		return fmt.Errorf("--max-feed-age must be positive")
 	case o.retries < 0 || o.retries > 10:
 		return fmt.Errorf("--retries must be between 0 and 10")
 	case o.releases == "" || o.advisories == "":
@@ -153,7 +162,7 @@ func (o *exposureFlags) resolve(env *cliEnv, withNotify bool) error {
 // check runs one status computation: version, feeds, verdict.
 func (o *exposureFlags) check(ctx context.Context) release.Report {
 	opts := release.CheckOptions{Releases: o.releases, Advisories: o.advisories, OSV: o.osv,
-		IncludePre: o.includePre, Fetcher: o.fetcher}
+		IncludePre: o.includePre, Fetcher: o.fetcher, MaxFeedAge: o.maxFeedAge}
 	var res *probe.Result
 	var err error
 	switch {

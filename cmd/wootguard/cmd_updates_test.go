@@ -507,3 +507,36 @@ func mustRead(t *testing.T, path string) []byte {
 	}
 	return b
 }
+
+// A feed file last changed long ago never gives "up to date": exit 3 with
+// its age, unless --max-feed-age allows it or an advisory affects the
+// running version (exit 20).
+func TestUpdatesStatusStaleFeedFile(t *testing.T) {
+	dir := t.TempDir()
+	for _, f := range []string{"chatwoot-releases.atom", "chatwoot-security-advisories.json"} {
+		b, err := os.ReadFile(filepath.Join("testdata/exposure", f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		os.WriteFile(filepath.Join(dir, f), b, 0o644)
+		old := time.Now().Add(-30 * 24 * time.Hour)
+		os.Chtimes(filepath.Join(dir, f), old, old)
+	}
+	rel, adv := filepath.Join(dir, "chatwoot-releases.atom"), filepath.Join(dir, "chatwoot-security-advisories.json")
+	for _, tc := range []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"--version", "4.13.0"}, 3, "feed's data is 30 days old"},
+		{[]string{"--version", "4.13.0", "--max-feed-age", "5w"}, 0, "up to date"},
+		{[]string{"--version", "4.10.0"}, 20, "emergency update now"},
+		{[]string{"--version", "4.13.0", "--max-feed-age", "soon"}, 2, `bad duration "soon"`},
+	} {
+		env, out, errb := testEnv(map[string]string{"HOME": dir})
+		code := run(context.Background(), env, append([]string{"updates", "status", "--releases", rel, "--advisories", adv, "--cache-dir", dir}, tc.args...))
+		if code != tc.code || !strings.Contains(out.String()+errb.String(), tc.want) {
+			t.Errorf("%v: exit %d, want %d and %q:\n%s%s", tc.args, code, tc.code, tc.want, out.String(), errb.String())
+		}
+	}
+}

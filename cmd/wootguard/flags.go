@@ -4,6 +4,9 @@ import (
 	"flag"
 	"fmt"
 	"strings"
+	"time"
+
+	"github.com/wootguard/wootguard/internal/units"
 )
 
 // newFlagSet returns a FlagSet whose --help prints a synopsis, a
@@ -77,3 +80,29 @@ type stringList []string
 
 func (s *stringList) String() string     { return strings.Join(*s, ",") }
 func (s *stringList) Set(v string) error { *s = append(*s, v); return nil }
+
+// durationFlag is a duration flag in wootguard's one syntax
+// (internal/units: 30s 5m 1h 1d 1w), the same as in the config file.
+type durationFlag struct{ d *time.Duration }
+
+func (f durationFlag) String() string {
+	if f.d == nil {
+		return ""
+	}
+	return units.FormatDuration(*f.d)
+}
+
+func (f durationFlag) Set(s string) error {
+	d, err := units.ParseDuration(s)
+	if err != nil {
+		return err
+	}
+	*f.d = d
+	return nil
+}
+
+// durationVar defines a duration flag read with units.ParseDuration.
+func durationVar(fs *flag.FlagSet, p *time.Duration, name string, def time.Duration, usage string) {
+	*p = def
+	fs.Var(durationFlag{p}, name, usage)
+}

@@ -64,6 +64,10 @@ func run(ctx context.Context, env *cliEnv, args []string) int {
 		}
 		return 0
 	}
+	if args[0] == "--version" || args[0] == "-version" || args[0] == "-v" {
+		fmt.Fprintln(env.Stdout, versionString())
+		return 0
+	}
 	if len(args) >= 2 {
 		if c, ok := commands[args[0]+" "+args[1]]; ok {
 			return c.Run(ctx, env, args[2:])
@@ -83,12 +87,66 @@ func run(ctx context.Context, env *cliEnv, args []string) int {
 			return 0
 		}
 		if len(args) > 1 {
-			fmt.Fprintf(env.Stderr, "wootguard %s: unknown subcommand %q\n", args[0], args[1])
+			fmt.Fprintf(env.Stderr, "wootguard %s: unknown subcommand %q%s\n", args[0], args[1], didYouMean(args[0]+" "+args[1]))
 		}
 		return 2
 	}
-	fmt.Fprintf(env.Stderr, "wootguard: unknown command %q (run 'wootguard --help')\n", args[0])
+	typed := args[0]
+	if len(args) > 1 && !strings.HasPrefix(args[1], "-") {
+		typed += " " + args[1]
+	}
+	fmt.Fprintf(env.Stderr, "wootguard: unknown command %q%s (run 'wootguard --help')\n", args[0], didYouMean(typed))
 	return 2
+}
+
+// didYouMean names the command closest to what was typed ("updates apply"
+// → "update apply"), or returns "" when nothing is close.
+func didYouMean(typed string) string {
+	words := strings.Fields(typed)
+	best, bestD := "", 3
+	names := map[string]bool{}
+	for name := range commands {
+		names[name] = true
+		if group, _, ok := strings.Cut(name, " "); ok {
+			names[group] = true
+		}
+	}
+	for name := range names {
+		cand := typed
+		if len(words) > 1 && names[words[0]] && !strings.Contains(name, " ") {
+			continue // the group is right: only its subcommands are candidates
+		}
+		if !strings.Contains(name, " ") && len(words) > 1 {
+			cand = words[0] // a one-word command is compared with the first word
+		}
+		if d := editDistance(cand, name); d < bestD || (d == bestD && best != "" && name < best) {
+			best, bestD = name, d
+		}
+	}
+	if best == "" {
+		return ""
+	}
+	return fmt.Sprintf(" (did you mean 'wootguard %s'?)", best)
+}
+
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur := make([]int, len(b)+1)
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev = cur
+	}
+	return prev[len(b)]
 }
 
 func subcommandsOf(group string) []*command {
@@ -118,7 +176,8 @@ Commands:
 		fmt.Fprintf(w, "  %-22s %s\n", n, commands[n].Summary)
 	}
 	fmt.Fprint(w, `
-Run 'wootguard COMMAND --help' for the flags of one command.
+Run 'wootguard COMMAND --help' for the flags of one command,
+'wootguard --version' for the version. Exit status 2 is a usage error.
 Quick start: wootguard serve --upstream http://127.0.0.1:3000
 `)
 }

@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/wootguard/wootguard/internal/units"
 )
 
 // DefaultDBURL is the upstream ruby-advisory-db repository.
@@ -35,22 +37,9 @@ func isGitCheckout(dir string) bool {
 	return err == nil
 }
 
-// ParseAge reads "7d", "36h", "2w" or any Go duration; "0" disables.
-func ParseAge(s string) (time.Duration, error) {
-	s = strings.TrimSpace(s)
-	for suffix, unit := range map[string]time.Duration{"d": 24 * time.Hour, "w": 7 * 24 * time.Hour} {
-		if n, ok := strings.CutSuffix(s, suffix); ok {
-			if f, err := strconv.ParseFloat(n, 64); err == nil && f >= 0 {
-				return time.Duration(f * float64(unit)), nil
-			}
-		}
-	}
-	d, err := time.ParseDuration(s)
-	if err != nil || d < 0 {
-		return 0, fmt.Errorf("invalid age %q (want e.g. 7d, 36h, 2w; 0 disables)", s)
-	}
-	return d, nil
-}
+// ParseAge reads an age in wootguard's one duration syntax
+// (internal/units: 7d, 36h, 2w...); "0" disables.
+func ParseAge(s string) (time.Duration, error) { return units.ParseDuration(s) }
 
 // UpdateDB clones repo into dir, or fast-forwards an existing checkout.
 // It refuses to touch a directory that is not a git checkout; a failed

@@ -67,6 +67,11 @@ type Manifest struct {
 	EnvSHA256 string `json:"env_sha256,omitempty"`
 
 	Verified *Verification `json:"verified,omitempty"` // nil until verified
+
+	// Source is the database the backup was taken from (host, port,
+	// database, user; never the password). verify and restore use it when
+	// no database is given. nil in manifests that predate it.
+	Source *Source `json:"source,omitempty"`
 }
 
 // Verification is the result of restoring a backup into a scratch

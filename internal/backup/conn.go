@@ -17,6 +17,9 @@ func DatabaseName(conn string) (string, error) {
 	if strings.TrimSpace(conn) == "" {
 		return "", errors.New("no database URL: pass --database-url, or set DATABASE_URL or POSTGRES_HOST/POSTGRES_DATABASE")
 	}
+	if err := CheckDatabaseURL(conn); err != nil {
+		return "", err
+	}
 	cfg, err := pgx.ParseConfig(conn)
 	if err != nil {
 		return "", fmt.Errorf("database URL %q: %v", redact(conn), err)
@@ -80,7 +83,7 @@ func password(conn string) string {
 func connect(ctx context.Context, conn string) (*pgx.Conn, error) {
 	c, err := pgx.Connect(ctx, conn)
 	if err != nil {
-		return nil, fmt.Errorf("connect to %s: %w", redact(conn), err)
+		return nil, explainConn(conn, err)
 	}
 	_, err = c.Exec(ctx, `SET TimeZone TO 'UTC'; SET DateStyle TO 'ISO, MDY';
 		SET IntervalStyle TO 'postgres'; SET extra_float_digits TO 1;
@@ -118,7 +121,7 @@ func adminConnect(ctx context.Context, conn string) (*pgx.Conn, error) {
 			firstErr = err
 		}
 	}
-	return nil, fmt.Errorf("connect to the maintenance database (postgres or template1) of %s: %w", redact(conn), firstErr)
+	return nil, fmt.Errorf("connect to the maintenance database (postgres or template1): %w", explainConn(conn, firstErr))
 }
 
 func ident(parts ...string) string { return pgx.Identifier(parts).Sanitize() }

@@ -32,6 +32,9 @@ func Create(ctx context.Context, o Options) (*Manifest, error) {
 	}
 	now := o.now()
 	m := &Manifest{ID: newID(now), Created: now, Label: o.Label, Database: dbName}
+	if src, err := SourceOf(o.DatabaseURL); err == nil {
+		m.Source = src
+	}
 	tmp := filepath.Join(o.Dir, tmpPrefix+m.ID)
 	if err := os.Mkdir(tmp, 0o700); err != nil {
 		return nil, err

@@ -9,7 +9,6 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -18,6 +17,7 @@ import (
 
 	"github.com/wootguard/wootguard/internal/preset"
 	"github.com/wootguard/wootguard/internal/rules"
+	"github.com/wootguard/wootguard/internal/units"
 )
 
 // File is the configuration file as written.
@@ -74,37 +74,28 @@ type Server struct {
 	ShutdownTimeout   rules.Duration `yaml:"shutdown_timeout"`
 }
 
-// ByteSize is a size written as 65536, "64KiB", "1MiB".
+// ByteSize is a size written as 65536, "64KiB", "64KB", "1MiB" (the one
+// size syntax of internal/units).
 type ByteSize int64
 
-// UnmarshalYAML parses a byte size.
+// UnmarshalYAML parses a byte size; a bad one is reported as a YAML type
+// error, so the rest of the file is still checked.
 func (b *ByteSize) UnmarshalYAML(unmarshal func(any) error) error {
 	var s string
 	if err := unmarshal(&s); err != nil {
-		return fmt.Errorf("want a size like 65536 or 64KiB")
+		return units.YAMLError(0, fmt.Errorf("want a size like %s", units.SizeSyntax))
 	}
 	n, err := ParseByteSize(s)
+	if err != nil {
+		return units.YAMLError(0, err)
+	}
 	*b = ByteSize(n)
-	return err
+	return nil
 }
 
-var sizeRE = regexp.MustCompile(`^(\d+)\s*(|B|KiB|KB|k|MiB|MB|M)$`)
-
-// ParseByteSize parses "65536", "64KiB", "1MiB" (KB/MB are read as KiB/MiB).
-func ParseByteSize(s string) (int64, error) {
-	m := sizeRE.FindStringSubmatch(strings.TrimSpace(s))
-	if m == nil {
-		return 0, fmt.Errorf("bad size %q: want e.g. 65536, 64KiB, 1MiB", s)
-	}
-	n, _ := strconv.ParseInt(m[1], 10, 64)
-	switch m[2] {
-	case "KiB", "KB", "k":
-		n <<= 10
-	case "MiB", "MB", "M":
-		n <<= 20
-	}
-	return n, nil
-}
+// ParseByteSize parses a size in the one syntax of internal/units:
+// KiB/MiB/GiB are powers of 1024, KB/MB/GB (any case) powers of 1000.
+func ParseByteSize(s string) (int64, error) { return units.ParseSize(s) }
 
 // Gateway is the checked, defaulted configuration the gateway runs with.
 type Gateway struct {
@@ -153,16 +144,45 @@ func Load(path string, getenv func(string) string) (*Gateway, error) {
 			return nil, fromYAML(path, err)
 		}
 		if err := DecodeNode(path, &doc, f); err != nil {
-			return nil, err
+			decodeErrs, ok := err.(Errors)
+			if !ok {
+				return nil, err
+			}
+			// Go on: the checks below still find the file's other problems.
+			_, err := build(path, &doc, f, getenv)
+			return nil, mergeErrors(decodeErrs, err)
 		}
 	}
 	return build(path, &doc, f, getenv)
 }
 
+// mergeErrors joins the decoder's errors and the later checks' errors into
+// one line-ordered list. A later error about a value the decoder already
+// refused (same line, same key) is dropped: it is only the consequence.
+func mergeErrors(decoded Errors, later error) error {
+	refused := map[string]bool{}
+	for _, e := range decoded {
+		if e.key != "" {
+			refused[fmt.Sprint(e.Line, e.key)] = true
+		}
+	}
+	out := append(Errors(nil), decoded...)
+	if es, ok := later.(Errors); ok {
+		for _, e := range es {
+			if e.key == "" || !refused[fmt.Sprint(e.Line, e.key)] {
+				out = append(out, e)
+			}
+		}
+	} else if later != nil {
+		return later
+	}
+	return sortErrors(out)
+}
+
 func build(path string, doc *yaml.Node, f *File, getenv func(string) string) (*Gateway, error) {
 	var errs Errors
 	at := func(key, format string, args ...any) {
-		errs = append(errs, &Error{File: path, Line: lineOf(doc, key), Reason: fmt.Sprintf(format, args...)})
+		errs = append(errs, &Error{File: path, Line: lineOf(doc, key), Reason: fmt.Sprintf(format, args...), key: lastKey(key)})
 	}
 	g := &Gateway{File: path, Raw: f, Listen: or(f.Listen, DefaultListen), StoreKind: or(f.Store.Kind, "memory"),
 		Prefix: or(f.Store.Prefix, "wootguard"), PresetName: or(f.Preset, "chatwoot"),
@@ -315,4 +335,13 @@ func validListen(s string) bool {
 	}
 	_, err = strconv.ParseUint(port, 10, 16)
 	return err == nil
+}
+
+// lastKey is the last mapping key of a path like "throttles[2].period".
+func lastKey(path string) string {
+	path = path[strings.LastIndexByte(path, '.')+1:]
+	if i := strings.IndexByte(path, '['); i >= 0 {
+		path = path[:i]
+	}
+	return path
 }

@@ -42,7 +42,7 @@ func TestLoadErrorsNameFileAndLine(t *testing.T) {
 		{"bad preset", "preset: rails\n", `wootguard.yaml:1: unknown preset "rails"`},
 		{"yaml syntax", "throttles: [\n", "wootguard.yaml:"},
 		{"bad body limit", "body_limit: lots\n", "wootguard.yaml:1: bad size"},
-		{"negative timeout", "server:\n  body_timeout: -1s\n", "wootguard.yaml:2: body_timeout must not be negative"},
+		{"negative timeout", "server:\n  body_timeout: -1s\n", `wootguard.yaml:2: bad duration "-1s"`},
 		{"bad client ip header", "client_ip: {header: x-real-ip}\n", `wootguard.yaml:1: unknown header "x-real-ip"`},
 	}
 	for _, tt := range tests {
@@ -52,6 +52,35 @@ func TestLoadErrorsNameFileAndLine(t *testing.T) {
 				t.Fatalf("error %v\nwant containing %q", err, tt.want)
 			}
 		})
+	}
+}
+
+// One bad size or duration must not hide the file's other problems: each
+// is reported once, at its line, in one pass.
+func TestLoadReportsEveryProblemInOnePass(t *testing.T) {
+	body := `listen: 127.0.0.1:8080
+body_limit: 64 kilobytes
+server: {body_timeout: soon, idle_timeout: 2m}
+throttles:
+  - {name: a, limit: 5, period: 20 minutes, key: ip}
+  - {name: b, limit: 5, period: 1m, key: ip, match: {method: POSTT, path: /x}}
+  - {name: c, limit: 5, period: 1m, key: ip, colour: red}
+  - {name: d, limit: 5, period: 1w, key: ip, match: {path: nope}}
+`
+	_, err := load(t, body, nil)
+	es, ok := err.(Errors)
+	if !ok {
+		t.Fatalf("err = %v, want Errors", err)
+	}
+	want := []string{`:2: bad size "64 kilobytes"`, `:3: bad duration "soon"`, `:5: bad duration "20 minutes"`,
+		`:6: unknown HTTP method "POSTT"`, `:7: unknown key "colour"`, `:8: path must start with /`}
+	if len(es) != len(want) {
+		t.Fatalf("got %d errors, want %d:\n%v", len(es), len(want), err)
+	}
+	for i, w := range want {
+		if !strings.Contains(es[i].Error(), w) {
+			t.Errorf("error %d = %q, want containing %q", i, es[i], w)
+		}
 	}
 }
 

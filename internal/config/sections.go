@@ -35,12 +35,25 @@ func CheckSections(path string) error {
 	sort.Strings(keys)
 	for _, k := range keys {
 		if n := lookup(&doc, k); n != nil {
-			if err := DecodeNode(path, n, sections[k]()); err != nil {
+			v := sections[k]()
+			var decoded Errors
+			if err := DecodeNode(path, n, v); err != nil {
 				if es, ok := err.(Errors); ok {
-					errs = append(errs, es...)
+					decoded = es
 				} else {
-					errs = append(errs, &Error{File: path, Line: n.Line, Reason: err.Error()})
+					decoded = Errors{{File: path, Line: n.Line, Reason: err.Error()}}
 				}
+			}
+			// The section's own value checks run on what could be decoded;
+			// a value the decoder refused is not reported twice.
+			var later error
+			if c, ok := v.(Checker); ok {
+				if ps := problemsAt(path, n, c.ConfigProblems()); len(ps) > 0 {
+					later = ps
+				}
+			}
+			if len(decoded) > 0 || later != nil {
+				errs = append(errs, mergeErrors(decoded, later).(Errors)...)
 			}
 		}
 	}

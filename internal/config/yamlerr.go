@@ -18,6 +18,9 @@ type Error struct {
 	File   string
 	Line   int // 0 when the problem has no single line (e.g. a missing file)
 	Reason string
+	// key is the mapping key of a value the decoder could not read, so
+	// that later checks of the (now zero) value do not report it twice.
+	key string
 }
 
 func (e *Error) Error() string {
@@ -112,38 +115,63 @@ func goTypeWord(t string) string {
 }
 
 // DecodeNode decodes n into v strictly: unknown keys and wrong types are
-// errors naming file and line.
+// errors naming file and line. Every problem is reported, not only the
+// first: values of types that report their errors as YAML type errors
+// (durations, sizes: internal/units) do not stop the decoder, and the
+// good values are still decoded into v.
 func DecodeNode(file string, n *yaml.Node, v any) error {
 	if n == nil || n.Kind == 0 {
 		return nil
 	}
 	// yaml.Node.Decode has no KnownFields switch, so unknown keys are found
 	// by walking the node against v's type; this keeps exact line numbers.
-	if errs := unknownKeys(file, n, reflect.TypeOf(v)); len(errs) > 0 {
-		return errs
-	}
+	errs := unknownKeys(file, n, reflect.TypeOf(v))
+	errs = append(errs, normalizeDurations(file, n, reflect.TypeOf(v), "")...)
 	if err := n.Decode(v); err != nil {
-		out := fromYAML(file, err)
-		// Errors from scalar types' own parsers (durations, sizes) carry no
-		// line; they quote the bad value, so find the scalar holding it.
-		if es, ok := out.(Errors); ok && len(es) == 1 && es[0].Line == 0 {
-			es[0].Line = lineOfQuotedValue(n, err.Error())
+		out, ok := fromYAML(file, err).(Errors)
+		if !ok {
+			return fromYAML(file, err)
 		}
-		return out
+		// Errors from scalar types' own parsers (durations, sizes) may
+		// carry no line; they quote the bad value, so find the scalar
+		// holding it (in document order, which is the decoder's order).
+		used := map[*yaml.Node]bool{}
+		for _, e := range out {
+			if e.Line == 0 {
+				if s, key := scalarQuotedIn(n, nil, e.Reason, used); s != nil {
+					e.Line, e.key = s.Line, key
+				}
+			}
+		}
+		errs = append(errs, out...)
+	}
+	if len(errs) > 0 {
+		return sortErrors(errs)
 	}
 	return nil
 }
 
-func lineOfQuotedValue(n *yaml.Node, msg string) int {
-	if n.Kind == yaml.ScalarNode && n.Value != "" && strings.Contains(msg, strconv.Quote(n.Value)) {
-		return n.Line
+// scalarQuotedIn finds the first unused scalar whose quoted value appears
+// in msg, with the mapping key it is the value of.
+func scalarQuotedIn(n, parent *yaml.Node, msg string, used map[*yaml.Node]bool) (*yaml.Node, string) {
+	if n.Kind == yaml.ScalarNode && n.Value != "" && !used[n] && strings.Contains(msg, strconv.Quote(n.Value)) {
+		used[n] = true
+		key := ""
+		if parent != nil && parent.Kind == yaml.MappingNode {
+			for i := 1; i < len(parent.Content); i += 2 {
+				if parent.Content[i] == n {
+					key = parent.Content[i-1].Value
+				}
+			}
+		}
+		return n, key
 	}
 	for _, c := range n.Content {
-		if l := lineOfQuotedValue(c, msg); l > 0 {
-			return l
+		if s, key := scalarQuotedIn(c, n, msg, used); s != nil {
+			return s, key
 		}
 	}
-	return 0
+	return nil, ""
 }
 
 // unknownKeys reports mapping keys with no matching struct field.
@@ -276,7 +304,26 @@ func LoadSection(path, key string, v any) (found bool, err error) {
 	if n == nil {
 		return false, nil
 	}
-	return true, DecodeNode(path, n, v)
+	var decoded Errors
+	if err := DecodeNode(path, n, v); err != nil {
+		es, ok := err.(Errors)
+		if !ok {
+			return true, err
+		}
+		decoded = es
+	}
+	// A section that checks its own values is refused here as it is by
+	// check-config, so that no command runs on a value check-config rejects.
+	var later error
+	if c, ok := v.(Checker); ok {
+		if ps := problemsAt(path, n, c.ConfigProblems()); len(ps) > 0 {
+			later = ps
+		}
+	}
+	if len(decoded) == 0 && later == nil {
+		return true, nil
+	}
+	return true, mergeErrors(decoded, later)
 }
 
 // lookup walks a dotted key path through mapping nodes.

@@ -43,6 +43,7 @@ type Gateway struct {
 	warnLocalProxy sync.Once
 	proxy          *httputil.ReverseProxy
 	log            *slog.Logger
+	loopbackNotice sync.Once // noticeLoopbackSafelist
 }
 
 // spoofable are the headers a client could use to pose as someone else;
@@ -169,6 +170,7 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	for _, ev := range d.Events {
 		logEvent(o.Logger, ev, client, r)
 	}
+	g.noticeLoopbackSafelist(o, d, client)
 	switch d.Action {
 	case rules.ActionBlock:
 		logDecision(o.Logger, d, client, r)

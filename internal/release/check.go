@@ -2,7 +2,10 @@ package release
 
 import (
 	"context"
+	"fmt"
 	"time"
+
+	"github.com/wootguard/wootguard/internal/units"
 )
 
 // CheckOptions says where the data for one status check comes from.
@@ -17,6 +20,10 @@ type CheckOptions struct {
 	OSV        string // URL, file or directory; optional
 	IncludePre bool   // count pre-releases as releases
 	Fetcher    *Fetcher
+	// MaxFeedAge is how old a feed's data may be (since it was last
+	// fetched; a local file: since it was modified) before the answer is
+	// "unknown" rather than "up to date". 0 = DefaultMaxFeedAge.
+	MaxFeedAge time.Duration
 }
 
 // FeedReport says how one feed was read. The stable JSON shape of
@@ -30,6 +37,10 @@ type FeedReport struct {
 	// AgeSeconds is how old the data is (for files: their modification time).
 	AgeSeconds int64  `json:"age_seconds"`
 	Problem    string `json:"problem,omitempty"` // why the feed failed
+	// Stale is set when the data is older than the allowed age
+	// (feeds.max_age, --max-feed-age): it may miss newer releases and
+	// advisories, so it cannot vouch for "up to date".
+	Stale bool `json:"stale,omitempty"`
 }
 
 // Report is a Status plus where its data came from.
@@ -70,6 +81,17 @@ func Check(ctx context.Context, o CheckOptions) Report {
 	}
 	in.Advisories = Merge(gh, osv)
 
+	maxAge := o.MaxFeedAge
+	if maxAge <= 0 {
+		maxAge = DefaultMaxFeedAge
+	}
+	for i := range feeds {
+		if f := &feeds[i]; f.OK && time.Duration(f.AgeSeconds)*time.Second > maxAge {
+			f.Stale = true
+			in.Stale = append(in.Stale, fmt.Sprintf("the %s feed's data is %s old (more than the allowed %s: feeds.max_age, --max-feed-age); it may miss newer releases and advisories: refresh it (%s)",
+				f.Name, ageWords(time.Duration(f.AgeSeconds)*time.Second), units.FormatDuration(maxAge), f.Source))
+		}
+	}
 	st := Compute(in)
 	if o.RunningProblem != "" && o.Running.IsZero() {
 		st.Unknown = append([]string{o.RunningProblem}, st.Unknown[1:]...)
@@ -94,4 +116,15 @@ func feedReport(name, source string, doc *Document, err error, now time.Time) Fe
 	}
 	r.OK = true
 	return r
+}
+
+// ageWords says an age the way an operator reads it: "3 hours", "12 days".
+func ageWords(d time.Duration) string {
+	switch {
+	case d >= 48*time.Hour:
+		return fmt.Sprintf("%d days", int(d.Hours()/24))
+	case d >= 2*time.Hour:
+		return fmt.Sprintf("%d hours", int(d.Hours()))
+	}
+	return d.Round(time.Minute).String()
 }

@@ -37,6 +37,10 @@ type Input struct {
 	ReleasesKnown   bool
 	Advisories      []Advisory
 	AdvisoriesKnown bool
+	// Stale says why some feed data is too old to vouch for "current"
+	// (one reason each). An advisory that affects the running version
+	// still makes the state "exposed".
+	Stale []string
 }
 
 // Finding is an advisory that affects the running version.
@@ -102,7 +106,13 @@ func Compute(in Input) Status {
 		}
 		st.Behind = len(st.Newer)
 		st.Supported = st.Behind == 0
+		// A stable release newer than the feed's newest means the feed
+		// lags (a stale mirror); a pre-release of the next version does not.
+		if latest.Version.Less(in.Running) && !in.Running.IsPrerelease() {
+			st.Unknown = append(st.Unknown, fmt.Sprintf("the release feed is behind: its latest release is %s, but %s runs (refresh the feed, or check its source)", latest.Tag, in.Running))
+		}
 	}
+	st.Unknown = append(st.Unknown, in.Stale...)
 	if in.AdvisoriesKnown {
 		for _, a := range in.Advisories {
 			st.Unchecked = append(st.Unchecked, a.Unreadable...)
@@ -138,6 +148,13 @@ func Compute(in Input) Status {
 	case len(st.Unknown) > 0:
 		st.State = StateUnknown
 		st.Action = "cannot tell whether this version is safe: fix the feeds (see above) and run this again"
+		if len(in.Stale) > 0 {
+			// Said in full: `updates watch` prints only this line.
+			st.Action = "cannot tell whether this version is safe: " + in.Stale[0]
+			if n := len(in.Stale) - 1; n > 0 {
+				st.Action += fmt.Sprintf(" (and %d more stale feed%s)", n, plural(n))
+			}
+		}
 		if st.Behind > 0 {
 			st.Action = fmt.Sprintf("%d release(s) behind, advisories unknown: %s", st.Behind, st.Action)
 		}

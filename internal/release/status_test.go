@@ -74,6 +74,17 @@ func TestCompute(t *testing.T) {
 			return in
 		}, StateExposed, 0, false, []string{"GHSA-9pgm-75gg-6948", "GHSA-8qxm-4p4p-cfhm"},
 			"high advisory GHSA-9pgm-75gg-6948 (and 1 more) fixed in 4.11.2: emergency update now to v4.13.0"},
+		{"stale feed: unknown, never up to date", func() Input {
+			in := fixtureInput(t, "4.18.0")
+			in.Stale = []string{"the releases feed's data is 30 days old"}
+			return in
+		}, StateUnknown, 0, true, nil, "cannot tell"},
+		{"stale feed: a known advisory still wins", func() Input {
+			in := fixtureInput(t, "4.10.0")
+			in.Stale = []string{"the releases feed's data is 30 days old"}
+			return in
+		}, StateExposed, 7, false, []string{"GHSA-9pgm-75gg-6948", "GHSA-8qxm-4p4p-cfhm"}, "emergency update now"},
+		{"running newer than the feed's latest: the feed is behind", func() Input { return fixtureInput(t, "4.19.0") }, StateUnknown, 0, true, nil, "cannot tell"},
 		{"no fix released", func() Input {
 			in := fixtureInput(t, "4.18.0")
 			in.Advisories = append(in.Advisories, noFix)

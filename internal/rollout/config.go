@@ -2,8 +2,6 @@ package rollout
 
 import (
 	"fmt"
-	"regexp"
-	"strconv"
 	"strings"
 	"time"
 
@@ -11,6 +9,7 @@ import (
 
 	"github.com/wootguard/wootguard/internal/config"
 	"github.com/wootguard/wootguard/internal/smoke"
+	"github.com/wootguard/wootguard/internal/units"
 )
 
 // Config is the part of the `updates:` section this package owns. Other
@@ -150,29 +149,22 @@ func (c ExecCommand) MarshalYAML() (any, error) {
 	return c.Argv, nil
 }
 
-// ByteSize is a size like "5GiB", "500MB" or a plain number of bytes.
+// ByteSize is a size like "5GiB", "500MB" or a plain number of bytes, in
+// wootguard's one size syntax (internal/units).
 type ByteSize int64
-
-var byteSizeRE = regexp.MustCompile(`^\s*(\d+(?:\.\d+)?)\s*([KMGT]I?B?|B)?\s*$`)
 
 // ParseByteSize reads "10GiB", "10G", "500MB", "1024".
 func ParseByteSize(s string) (ByteSize, error) {
-	m := byteSizeRE.FindStringSubmatch(strings.ToUpper(s))
-	if m == nil {
-		return 0, fmt.Errorf("%q is not a size (examples: 5GiB, 500MB, 1048576)", s)
-	}
-	f, _ := strconv.ParseFloat(m[1], 64)
-	unit := strings.TrimSuffix(m[2], "B")
-	mult := map[string]float64{"": 1, "K": 1e3, "M": 1e6, "G": 1e9, "T": 1e12,
-		"KI": 1 << 10, "MI": 1 << 20, "GI": 1 << 30, "TI": 1 << 40}[unit]
-	return ByteSize(f * mult), nil
+	n, err := units.ParseSize(s)
+	return ByteSize(n), err
 }
 
-// UnmarshalYAML reads a size.
+// UnmarshalYAML reads a size; a bad one is a YAML type error, so the rest
+// of the file is still checked.
 func (b *ByteSize) UnmarshalYAML(n *yaml.Node) error {
 	v, err := ParseByteSize(n.Value)
 	if err != nil {
-		return fmt.Errorf("line %d: min_free_disk: %v", n.Line, err)
+		return units.YAMLError(n.Line, err)
 	}
 	*b = v
 	return nil

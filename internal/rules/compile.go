@@ -221,6 +221,8 @@ func (c *compiler) matcher(path string, m *Match) *matcher {
 		meth = strings.ToUpper(strings.TrimSpace(meth))
 		if !methodRE.MatchString(meth) {
 			c.errf(fmt.Sprintf("%s.method[%d]", path, i), "bad HTTP method %q", meth)
+		} else if !knownMethod(meth) {
+			c.errf(fmt.Sprintf("%s.method[%d]", path, i), "unknown HTTP method %q: a rule on it can never fire (Rails answers other methods itself)", meth)
 		}
 		out.methods = append(out.methods, meth)
 	}

@@ -3,8 +3,9 @@ package rules
 import (
 	"fmt"
 	"strconv"
-	"strings"
 	"time"
+
+	"github.com/wootguard/wootguard/internal/units"
 )
 
 // Spec is a rule set as an operator writes it (in wootguard.yaml or a
@@ -143,37 +144,25 @@ func (l *StringList) UnmarshalYAML(unmarshal func(any) error) error {
 // seconds.
 type Duration time.Duration
 
-// UnmarshalYAML parses the forms Duration accepts.
+// UnmarshalYAML parses the forms Duration accepts. A bad value is
+// reported as a YAML type error, so that the decoder goes on and a config
+// check lists every problem of the file, not just the first.
 func (d *Duration) UnmarshalYAML(unmarshal func(any) error) error {
 	var s string
 	if err := unmarshal(&s); err != nil {
-		return fmt.Errorf("want a duration like 20s, 5m, 1h, 1d")
+		return units.YAMLError(0, fmt.Errorf("want a duration like %s", units.DurationSyntax))
 	}
 	v, err := ParseDuration(s)
 	if err != nil {
-		return err
+		return units.YAMLError(0, err)
 	}
 	*d = Duration(v)
 	return nil
 }
 
-// ParseDuration parses "90" (seconds), Go durations, and days ("1d").
-func ParseDuration(s string) (time.Duration, error) {
-	s = strings.TrimSpace(s)
-	if n, err := strconv.ParseInt(s, 10, 64); err == nil {
-		return time.Duration(n) * time.Second, nil
-	}
-	if days, ok := strings.CutSuffix(s, "d"); ok {
-		if n, err := strconv.ParseFloat(days, 64); err == nil {
-			return time.Duration(n * float64(24*time.Hour)), nil
-		}
-	}
-	d, err := time.ParseDuration(s)
-	if err != nil {
-		return 0, fmt.Errorf("bad duration %q: want e.g. 20s, 5m, 1h, 1d", s)
-	}
-	return d, nil
-}
+// ParseDuration parses wootguard's one duration syntax (internal/units):
+// "90" (seconds), 30s, 5m, 1h, 1d, 1w and combinations.
+func ParseDuration(s string) (time.Duration, error) { return units.ParseDuration(s) }
 
 // String prints a duration in the largest exact unit (300s → "5m").
 func (d Duration) String() string {

@@ -100,7 +100,7 @@ func TestLoadInvalid(t *testing.T) {
 		{"no windows", "updates:\n  schedule:\n    timezone: UTC\n",
 			[]string{`:3: windows: no windows`}},
 		{"bad emergency", head + good + "    min_release_age: -1h\n    emergency: {min_severity: severe, action: reboot}\n",
-			[]string{`:6: min_release_age: must not be negative`, `:7: emergency.min_severity: unknown severity "severe"`, `:7: emergency.action: unknown action "reboot"`}},
+			[]string{`:6: min_release_age: bad duration "-1h": must not be negative`, `:7: emergency.min_severity: unknown severity "severe"`, `:7: emergency.action: unknown action "reboot"`}},
 		{"every problem at once", head + "      - {every: day, weekday: funday, start: \"2am\", duration: 0s}\n",
 			[]string{`:5: windows[0].every: unknown every "day"`, `:5: windows[0].weekday: unknown weekday "funday"`, `:5: windows[0].start: bad start "2am"`, `:5: windows[0].duration`}},
 	}

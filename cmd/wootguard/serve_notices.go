@@ -1,0 +1,63 @@
+package main
+
+import (
+	"log/slog"
+	"net"
+	"net/netip"
+	"strconv"
+	"strings"
+
+	"github.com/wootguard/wootguard/internal/config"
+	"github.com/wootguard/wootguard/internal/listeners"
+)
+
+// startNotices are what serve says at start about protection an operator
+// may think they have but do not.
+func startNotices(cfg *config.Gateway, log *slog.Logger) {
+	if len(cfg.TrustedProxies) == 0 && cfg.PresetName == "chatwoot" {
+		log.Warn("requests from this host (127.0.0.1, ::1) are never rate-limited: the chatwoot preset safelists them, as Chatwoot does, " +
+			"and with client_ip.trusted_proxies empty the TCP peer is the client. To see a 429 from this host, use another loopback " +
+			"address (curl --interface 127.0.0.2 ...); with nginx or a load balancer in front, list it in client_ip.trusted_proxies")
+	}
+	if msg := bypassWarning(cfg.Upstream.Hostname(), cfg.Upstream.Port(), cfg.Upstream.Scheme); msg != "" {
+		log.Warn(msg)
+	}
+}
+
+// bypassWarning says when Chatwoot's own port, on this host, listens on
+// more than the loopback: then clients can reach Chatwoot directly and
+// bypass every rule. It reads the socket tables; it sends nothing.
+func bypassWarning(host, port, scheme string) string {
+	if port == "" {
+		port = map[string]string{"https": "443"}[scheme]
+		if port == "" {
+			port = "80"
+		}
+	}
+	a, err := netip.ParseAddr(host)
+	if host == "localhost" {
+		a, err = netip.MustParseAddr("127.0.0.1"), nil
+	}
+	if err != nil || !a.IsLoopback() {
+		return "" // another host: only `wootguard doctor` can look from outside
+	}
+	p, err := strconv.ParseUint(port, 10, 16)
+	if err != nil {
+		return ""
+	}
+	exposed, err := listeners.Exposed(uint16(p))
+	if err != nil || len(exposed) == 0 {
+		return ""
+	}
+	var where []string
+	for _, e := range exposed {
+		s := e.String()
+		if e.IsUnspecified() {
+			s += " (every interface)"
+		}
+		where = append(where, net.JoinHostPort(s, port))
+	}
+	return "Chatwoot's own port is reachable directly: something listens on " + strings.Join(where, ", ") +
+		", not only on the loopback, so clients can bypass wootguard. Bind Chatwoot to 127.0.0.1 (docker compose: '127.0.0.1:" + port + ":3000'; " +
+		"puma: -b tcp://127.0.0.1:" + port + ") or firewall the port; check with: wootguard doctor"
+}

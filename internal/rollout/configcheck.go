@@ -1,0 +1,100 @@
+package rollout
+
+import (
+	"fmt"
+	"net/url"
+	"slices"
+	"strings"
+
+	"github.com/wootguard/wootguard/internal/config"
+)
+
+// Targets is the updates.targets section; check-config decodes it into
+// this type so that every target is checked the way 'update' would.
+type Targets []TargetConfig
+
+// ConfigProblems reports every value NewTarget would refuse, each at its
+// own path, instead of NewTarget's first error.
+func (ts Targets) ConfigProblems() []config.Problem {
+	var ps []config.Problem
+	seen := map[string]bool{}
+	for i, t := range ts {
+		at := fmt.Sprintf("[%d]", i)
+		switch {
+		case t.Name == "":
+			ps = append(ps, config.Problemf(at+".name", "targets[%d]: name is required", i))
+		case seen[t.Name]:
+			ps = append(ps, config.Problemf(at+".name", "target name %q used twice", t.Name))
+		}
+		seen[t.Name] = true
+		kindOK := slices.Contains(kinds, t.Kind)
+		if !kindOK {
+			ps = append(ps, config.Problemf(at+".kind", "target %q: kind %q is not one of %s%s", t.Name, t.Kind, strings.Join(kinds, ", "), closest(t.Kind, kinds)))
+		}
+		if t.Production == nil {
+			ps = append(ps, config.Problemf(at, "target %q: production instance is required", t.Name))
+		}
+		for _, inst := range []struct {
+			role string
+			cfg  *InstanceConfig
+		}{{Staging, t.Staging}, {Production, t.Production}} {
+			if inst.cfg == nil {
+				continue
+			}
+			ip := at + "." + inst.role
+			before := len(ps)
+			c := inst.cfg
+			if u, err := url.Parse(c.URL); c.URL == "" || err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+				ps = append(ps, config.Problemf(ip+".url", "target %q %s: url must be the instance's http(s) base URL (got %q)", t.Name, inst.role, c.URL))
+			}
+			if !strings.HasPrefix(c.DatabaseURL, "postgres://") && !strings.HasPrefix(c.DatabaseURL, "postgresql://") {
+				ps = append(ps, config.Problemf(ip+".database_url", "target %q %s: database_url must be a postgres:// URL (got %q)", t.Name, inst.role, redactURL(c.DatabaseURL)))
+			}
+			if c.Backup.Dir == "" {
+				ps = append(ps, config.Problemf(ip+".backup", "target %q %s: backup.dir is required: every update starts with a verified backup", t.Name, inst.role))
+			}
+			// What is left is kind-specific (compose dir, helm release...):
+			// newInstance says it.
+			if kindOK && len(ps) == before {
+				if _, err := newInstance(t.Kind, inst.role, *c); err != nil {
+					ps = append(ps, config.Problemf(ip, "target %q %s: %v", t.Name, inst.role, err))
+				}
+			}
+		}
+	}
+	return ps
+}
+
+// closest suggests the known word nearest to a typo.
+func closest(s string, words []string) string {
+	best, bestD := "", 4
+	for _, w := range words {
+		if d := editDistance(s, w); d < bestD {
+			best, bestD = w, d
+		}
+	}
+	if best == "" {
+		return ""
+	}
+	return fmt.Sprintf(" (did you mean %q?)", best)
+}
+
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur := make([]int, len(b)+1)
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev = cur
+	}
+	return prev[len(b)]
+}
