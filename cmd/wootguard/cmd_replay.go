@@ -73,15 +73,6 @@ func sources(logs []string) []replay.Source {
 	return out
 }
 
-func isTerminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
-	if !ok {
-		return false
-	}
-	fi, err := f.Stat()
-	return err == nil && fi.Mode()&os.ModeCharDevice != 0
-}
-
 func runReplay(ctx context.Context, env *cliEnv, args []string) int {
 	fs := newFlagSet(env, "replay", "--config wootguard.yaml [flags] LOG...", `
 Run access logs through the real rule engine, with the log's own
