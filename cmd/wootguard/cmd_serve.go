@@ -61,6 +61,8 @@ Example:
 		fmt.Fprintf(env.Stderr, "wootguard serve: %v\n", err)
 		return 1
 	}
+	ln = gateway.LimitConns(ln, gateway.ConnLimits{Max: cfg.Limits.Connections, PerClient: cfg.Limits.ConnectionsPerClient,
+		Trusted: gw.TrustedPeer, Logger: log})
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
 	defer signal.Stop(hup)

@@ -35,6 +35,7 @@ type File struct {
 	Spec            rules.Spec `yaml:",inline"`
 	Updates         yaml.Node  `yaml:"updates"`
 	Audit           yaml.Node  `yaml:"audit"`
+	Limits          Limits     `yaml:"limits"`
 }
 
 // ClientIP says whose forwarding headers to believe.
@@ -126,6 +127,7 @@ type Gateway struct {
 	Server           Server
 	Warnings         []string
 	Raw              *File
+	Limits           Limits // defaulted
 }
 
 // Defaults of the gateway.
@@ -219,6 +221,7 @@ func build(path string, doc *yaml.Node, f *File, getenv func(string) string) (*G
 		at("log.level", "unknown log level %q: want debug, info, warn or error", g.LogLevel)
 	}
 	g.defaultTimeouts()
+	g.checkLimits(f, at)
 
 	// The file's own rules are checked on their own, so that an error's
 	// path ("throttles[2].key") points into this file.
