@@ -23,7 +23,7 @@ import (
 // listener, connection limits, server timeouts), for the hostile-input
 // suite.
 type hostile struct {
-	t     *testing.T
+	t     testing.TB
 	addr  string // host:port of the gateway
 	url   string
 	gw    *gateway.Gateway
@@ -32,9 +32,9 @@ type hostile struct {
 }
 
 // newHostile starts handler as Chatwoot and a gateway configured by yaml
-// in front of it; the read header timeout is short (1s) so slowloris
-// cases end fast.
-func newHostile(t *testing.T, handler http.Handler, yaml string) *hostile {
+// in front of it; the read header timeout is short (1s, unless yaml sets
+// server.read_header_timeout) so slowloris cases end fast.
+func newHostile(t testing.TB, handler http.Handler, yaml string) *hostile {
 	t.Helper()
 	up := httptest.NewServer(handler)
 	t.Cleanup(up.Close)
@@ -63,8 +63,12 @@ func newHostile(t *testing.T, handler http.Handler, yaml string) *hostile {
 		Trusted: h.gw.TrustedPeer, Logger: log})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
+	headerTimeout := time.Second
+	if d := cfg.Raw.Server.ReadHeaderTimeout; d != 0 {
+		headerTimeout = time.Duration(d)
+	}
 	go func() {
-		done <- gateway.Serve(ctx, h.conns, h.gw, gateway.ServerOptions{ReadHeaderTimeout: time.Second,
+		done <- gateway.Serve(ctx, h.conns, h.gw, gateway.ServerOptions{ReadHeaderTimeout: headerTimeout,
 			IdleTimeout: 30 * time.Second, ShutdownTimeout: time.Second, Logger: log})
 	}()
 	t.Cleanup(func() {
