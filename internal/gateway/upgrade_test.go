@@ -85,3 +85,19 @@ func TestUpgradesOnlyWebsocketOnItsPaths(t *testing.T) {
 		})
 	}
 }
+
+// A backend that switches protocols although no upgrade reached it (the
+// gateway dropped h2c) gets no tunnel: the client is answered 502.
+func TestUnrequestedSwitchIsRefused(t *testing.T) {
+	always := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Upgrade", "h2c")
+		w.Header().Set("Connection", "Upgrade")
+		w.WriteHeader(http.StatusSwitchingProtocols)
+	})
+	h := newHostile(t, always, "preset: none\n")
+	c := h.dial("")
+	io.WriteString(c, "GET / HTTP/1.1\r\nHost: x\r\nConnection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\nHTTP2-Settings: AAMAAABkAARAAAAAAAIAAAAA\r\n\r\n")
+	if got := readStatus(c, 3*time.Second); got != 502 {
+		t.Fatalf("status %d, want 502", got)
+	}
+}
