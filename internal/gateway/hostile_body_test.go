@@ -27,10 +27,10 @@ func (h *hostile) slowSignIn(xff string, cl int) net.Conn {
 	return c
 }
 
-// waitFor polls cond for up to 3 seconds.
+// waitFor polls cond for up to 10 seconds.
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	for i := 0; i < 300; i++ {
+	for i := 0; i < 1000; i++ {
 		if cond() {
 			return
 		}

@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -41,7 +42,9 @@ func TestHostileSlowlorisHeaders(t *testing.T) {
 // Many idle connections (no request at all, from ten clients, under the
 // default limits) do not stop others.
 func TestHostileManyIdleConnections(t *testing.T) {
-	h := newHostile(t, okHandler(), "")
+	// A long header timeout: idle connections must stay open while the
+	// test opens the rest, on a loaded machine too.
+	h := newHostile(t, okHandler(), "server: {read_header_timeout: 60s}\n")
 	for i := 0; i < 1000; i++ {
 		h.dial(fmt.Sprintf("127.0.0.%d", 2+i%10))
 	}
@@ -99,8 +102,10 @@ func TestHostileConnectionsTotal(t *testing.T) {
 // does the proxy's own address.
 func TestHostileRequestsInFlightPerClient(t *testing.T) {
 	release := make(chan struct{})
+	var waiting atomic.Int64
 	up := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == "/slow" {
+			waiting.Add(1)
 			<-release
 		}
 		io.WriteString(w, "ok\n")
@@ -117,7 +122,7 @@ func TestHostileRequestsInFlightPerClient(t *testing.T) {
 	for i := 0; i < 4; i++ {
 		slow("127.0.0.1") // the proxy itself: never capped
 	}
-	time.Sleep(200 * time.Millisecond)
+	waitFor(t, "seven requests in flight", func() bool { return waiting.Load() == 7 })
 	if got := h.get("/", "198.51.100.1"); got != 429 {
 		t.Fatalf("4th request in flight: %d, want 429", got)
 	}

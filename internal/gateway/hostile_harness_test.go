@@ -85,7 +85,7 @@ func newHostile(t testing.TB, handler http.Handler, yaml string) *hostile {
 // client is an HTTP client of its own (no shared keep-alive pool), with a
 // timeout so that a hung gateway fails the test instead of hanging it.
 func client() *http.Client {
-	return &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
+	return &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
 }
 
 // get sends a GET as client ip (X-Forwarded-For when ip != "") and returns
@@ -113,7 +113,7 @@ func (h *hostile) stillServes(ip string) {
 	if got := h.get("/api/v1/profile", ip); got != 200 {
 		h.t.Fatalf("an ordinary request got %d, want 200: the gateway stopped serving others", got)
 	}
-	if d := time.Since(start); d > 2*time.Second {
+	if d := time.Since(start); d > 3*time.Second { // generous: CI shares two cores
 		h.t.Fatalf("an ordinary request took %v", d)
 	}
 }

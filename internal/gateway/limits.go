@@ -69,8 +69,20 @@ type perClient struct {
 	m  map[netip.Addr]int
 }
 
+// capKey is whose share a connection or request counts against: the
+// address, or for IPv6 its /64, which one subscriber usually holds whole
+// (else one host could take a fresh address per connection).
+func capKey(a netip.Addr) netip.Addr {
+	if a.Is6() {
+		p, _ := a.Prefix(64)
+		return p.Addr()
+	}
+	return a
+}
+
 // acquire takes one for a if fewer than max are taken.
 func (p *perClient) acquire(a netip.Addr, max int) bool {
+	a = capKey(a)
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.m == nil {
@@ -84,6 +96,7 @@ func (p *perClient) acquire(a netip.Addr, max int) bool {
 }
 
 func (p *perClient) release(a netip.Addr) {
+	a = capKey(a)
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.m[a] <= 1 {

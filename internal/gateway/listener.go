@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"bytes"
 	"io"
 	"log/slog"
 	"net"
@@ -105,14 +106,30 @@ func (l *ConnLimitListener) refuse(c net.Conn, reason, msg string) {
 	}
 	go func() {
 		defer func() { <-l.writers }()
-		// Read what the client sent before closing, so that the kernel
-		// does not reset the connection under the 503.
+		// Wait (briefly) for the request head, so that the 503 answers it:
+		// HTTP clients drop a response that comes before their request.
+		// Then read what else the client sent before closing, so that the
+		// kernel does not reset the connection under the answer.
 		_ = tc.SetDeadline(time.Now().Add(time.Second))
+		readHead(tc)
 		_, _ = io.WriteString(tc, refusedResponse)
 		_ = tc.CloseWrite()
 		_, _ = io.Copy(io.Discard, io.LimitReader(tc, 64<<10))
 		tc.Close()
 	}()
+}
+
+// readHead reads until the end of a request head, 8 KiB, or an error.
+func readHead(c net.Conn) {
+	var head []byte
+	buf := make([]byte, 1024)
+	for len(head) < 8<<10 {
+		n, err := c.Read(buf)
+		head = append(head, buf[:n]...)
+		if err != nil || bytes.Contains(head, []byte("\r\n\r\n")) {
+			return
+		}
+	}
 }
 
 // limitedConn gives its slot back once when closed (the HTTP server and a
