@@ -148,6 +148,8 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		info.proto = "https"
 	} else if p := r.Header.Get("X-Forwarded-Proto"); peerTrusted && (p == "https" || p == "http") {
 		info.proto = p
+	} else if peerTrusted && r.Header.Get("X-Forwarded-Ssl") == "on" {
+		info.proto = "https" // a proxy that only says it the older way; Chatwoot gets X-Forwarded-Proto
 	}
 	if h := r.Header.Get("X-Forwarded-Host"); peerTrusted && h != "" {
 		info.host = h

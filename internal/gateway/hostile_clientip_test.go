@@ -91,8 +91,13 @@ func TestSchemeAndPortHeadersFromClientsAreStripped(t *testing.T) {
 				t.Errorf("trusted=%v: %s reached Chatwoot", trusted != "", k)
 			}
 		}
-		if p := last.Get("X-Forwarded-Proto"); p != "http" {
-			t.Errorf("X-Forwarded-Proto %q, want http", p)
+		// A trusted proxy's X-Forwarded-Ssl: on becomes X-Forwarded-Proto.
+		want := "http"
+		if trusted != "" {
+			want = "https"
+		}
+		if p := last.Get("X-Forwarded-Proto"); p != want {
+			t.Errorf("trusted=%v: X-Forwarded-Proto %q, want %s", trusted != "", p, want)
 		}
 		mu.Unlock()
 	}
