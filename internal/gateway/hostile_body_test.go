@@ -126,16 +126,16 @@ func TestHostileBufferedBodyCaps(t *testing.T) {
 		h.stillServes("203.0.113.1") // requests without a buffered body are not affected
 	})
 	t.Run("buffered_bodies_per_client", func(t *testing.T) {
-		h := newHostile(t, okHandler(), trustLocal+"limits: {buffered_bodies_per_client: 1}\n")
+		h := newHostile(t, okHandler(), "client_ip: {trusted_proxies: [127.0.0.1, 10.0.0.0/8]}\nlimits: {buffered_bodies_per_client: 1}\n")
 		h.slowSignIn("198.51.100.1", 60)
 		waitFor(t, "one body buffering", func() bool { return h.gw.BodyMemoryInUse() == 60 })
 		if got := readStatus(h.slowSignIn("198.51.100.1", 60), 2*time.Second); got != 429 {
 			t.Fatalf("same client's second body: %d, want 429", got)
 		}
-		// Another client, and the trusted proxy's own address, still get in.
+		// Another client, and a trusted proxy's own address, still get in.
 		other := h.slowSignIn("198.51.100.2", 60)
-		proxy1 := h.slowSignIn("127.0.0.1", 60)
-		proxy2 := h.slowSignIn("127.0.0.1", 60)
+		proxy1 := h.slowSignIn("10.1.2.3", 60)
+		proxy2 := h.slowSignIn("10.1.2.3", 60)
 		waitFor(t, "four bodies buffering", func() bool { return h.gw.BodyMemoryInUse() == 240 })
 		for _, c := range []net.Conn{other, proxy1, proxy2} {
 			io.WriteString(c, strings.Repeat(" ", 60-len(`{"email":`)))

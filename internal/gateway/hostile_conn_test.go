@@ -72,9 +72,12 @@ func TestHostileConnectionsPerClient(t *testing.T) {
 	for i := 0; i < 25; i++ {
 		h.dial("127.0.0.3") // the trusted proxy is never capped
 	}
-	waitFor(t, "proxy connections open", func() bool { return h.conns.Open() == 45 })
+	for i := 0; i < 25; i++ {
+		h.dial("127.0.0.1") // nor is this host (a local proxy left out of trusted_proxies)
+	}
+	waitFor(t, "proxy and local connections open", func() bool { return h.conns.Open() == 70 })
 	if h.conns.Refused() != 1 {
-		t.Fatalf("a trusted proxy's connection was refused")
+		t.Fatalf("a trusted proxy's or the local host's connection was refused")
 	}
 }
 
@@ -110,7 +113,7 @@ func TestHostileRequestsInFlightPerClient(t *testing.T) {
 		}
 		io.WriteString(w, "ok\n")
 	})
-	h := newHostile(t, up, trustLocal+"limits: {connections_per_client: 3}\n")
+	h := newHostile(t, up, "client_ip: {trusted_proxies: [127.0.0.1, 10.0.0.0/8]}\nlimits: {connections_per_client: 3}\n")
 	var wg sync.WaitGroup
 	slow := func(ip string) {
 		wg.Add(1)
@@ -120,14 +123,14 @@ func TestHostileRequestsInFlightPerClient(t *testing.T) {
 		slow("198.51.100.1")
 	}
 	for i := 0; i < 4; i++ {
-		slow("127.0.0.1") // the proxy itself: never capped
+		slow("10.1.2.3") // a trusted proxy's own address (every hop trusted): never capped
 	}
 	waitFor(t, "seven requests in flight", func() bool { return waiting.Load() == 7 })
 	if got := h.get("/", "198.51.100.1"); got != 429 {
 		t.Fatalf("4th request in flight: %d, want 429", got)
 	}
 	h.stillServes("198.51.100.2")
-	if got := h.get("/", "127.0.0.1"); got != 200 {
+	if got := h.get("/", "10.1.2.3"); got != 200 {
 		t.Fatalf("the proxy's own address was capped: %d", got)
 	}
 	close(release)

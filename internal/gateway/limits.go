@@ -107,10 +107,18 @@ func (p *perClient) release(a netip.Addr) {
 }
 
 // capped reports whether per-client caps apply to client: not to the
-// unknown client (one shared key) and not to a trusted proxy.
+// unknown client (one shared key), not to a trusted proxy, and not to
+// this host (a local nginx left out of trusted_proxies sends everything
+// from 127.0.0.1; the startup warning tells the operator).
 func capped(o *Options, client netip.Addr) bool {
-	return client.IsValid() && !o.Resolver.Trusted(client)
+	return client.IsValid() && !isLocalHost(client) && !o.Resolver.Trusted(client)
 }
+
+// isLocalHost is 127.0.0.1 or ::1, where a proxy on this host connects
+// from (and what Chatwoot's own rules safelist).
+func isLocalHost(a netip.Addr) bool { return a == localhost4 || a == localhost6 }
+
+var localhost4, localhost6 = netip.AddrFrom4([4]byte{127, 0, 0, 1}), netip.IPv6Loopback()
 
 // admitRequest takes a per-client in-flight slot; release it with the
 // returned func. It answers 429 itself when refused.

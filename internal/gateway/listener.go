@@ -19,6 +19,7 @@ type ConnLimits struct {
 	PerClient int // open connections per peer address (0: no cap)
 	// Trusted reports the proxies whose own connections are never capped
 	// per client (behind nginx every connection comes from 127.0.0.1).
+	// 127.0.0.1 and ::1 are never capped per client either.
 	Trusted func(netip.Addr) bool
 	Logger  *slog.Logger
 }
@@ -66,7 +67,7 @@ func (l *ConnLimitListener) Accept() (net.Conn, error) {
 			continue
 		}
 		peer := clientip.ParseAddr(c.RemoteAddr().String())
-		perPeer := l.o.PerClient > 0 && peer.IsValid() && !l.o.Trusted(peer)
+		perPeer := l.o.PerClient > 0 && peer.IsValid() && !isLocalHost(peer) && !l.o.Trusted(peer)
 		if perPeer && !l.peers.acquire(peer, l.o.PerClient) {
 			l.open.Add(-1)
 			l.refuse(c, "connections_per_client", "too many open connections from one client (limits.connections_per_client)")
