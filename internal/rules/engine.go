@@ -226,6 +226,12 @@ type scratch struct {
 
 // Decide evaluates every rule for r at time now.
 func (e *Engine) Decide(ctx context.Context, now time.Time, r *Request) (Decision, error) {
+	return e.decide(ctx, now, r, nil)
+}
+
+// decide is Decide; with a trace it counts nothing (the store's Peek runs
+// the program) and records what each operation found, for Explain.
+func (e *Engine) decide(ctx context.Context, now time.Time, r *Request, tr *trace) (Decision, error) {
 	var d Decision
 	if m := r.methodOverride(); m != "" {
 		r.Method = m
@@ -332,9 +338,18 @@ func (e *Engine) Decide(ctx context.Context, now time.Time, r *Request) (Decisio
 	}
 	res := &sc.res // in the pooled scratch: a local would escape through the interface call
 	*res = store.Result{Counts: sc.counts[:n], Banned: sc.banned[:n]}
-	if err := e.opts.Store.Run(ctx, now, sc.ops, res); err != nil {
+	var err error
+	if tr == nil {
+		err = e.opts.Store.Run(ctx, now, sc.ops, res)
+	} else {
+		err = tr.peek(ctx, e.opts.Store, now, sc.ops, res)
+	}
+	if err != nil {
 		d.Pending = nil
 		return d, err
+	}
+	if tr != nil {
+		tr.record(sc, res)
 	}
 	last := n
 	if res.Stop != store.Completed {

@@ -34,6 +34,7 @@ type entry struct {
 	count   int64
 	expires int64 // unix nanoseconds
 	ban     bool
+	since   int64 // unix nanoseconds a ban started (Inspector.Bans)
 }
 
 type shard struct {
@@ -156,7 +157,7 @@ func (s *Store) fail(op *store.Op, t int64) (int64, bool) {
 	}
 	sh := s.shardFor(op.BanKey)
 	sh.mu.Lock()
-	s.put(sh, op.BanKey, entry{count: 1, expires: t + int64(op.BanTTL), ban: true}, t)
+	s.put(sh, op.BanKey, entry{count: 1, expires: t + int64(op.BanTTL), ban: true, since: t}, t)
 	sh.mu.Unlock()
 	return c, true
 }
