@@ -22,19 +22,24 @@ import (
 
 // File is the configuration file as written.
 type File struct {
-	Listen          string     `yaml:"listen"`
-	Upstream        string     `yaml:"upstream"`
-	ClientIP        ClientIP   `yaml:"client_ip"`
-	Store           Store      `yaml:"store"`
-	Preset          string     `yaml:"preset"`
-	ChatwootEnvFile string     `yaml:"chatwoot_env_file"`
-	Responses       Responses  `yaml:"responses"`
-	BodyLimit       ByteSize   `yaml:"body_limit"`
-	Log             Log        `yaml:"log"`
-	Server          Server     `yaml:"server"`
-	Spec            rules.Spec `yaml:",inline"`
-	Updates         yaml.Node  `yaml:"updates"`
-	Audit           yaml.Node  `yaml:"audit"`
+	Listen          string      `yaml:"listen"`
+	Upstream        string      `yaml:"upstream"`
+	ClientIP        ClientIP    `yaml:"client_ip"`
+	Store           Store       `yaml:"store"`
+	Preset          string      `yaml:"preset"`
+	ChatwootEnvFile string      `yaml:"chatwoot_env_file"`
+	Responses       Responses   `yaml:"responses"`
+	BodyLimit       ByteSize    `yaml:"body_limit"`
+	Log             Log         `yaml:"log"`
+	Server          Server      `yaml:"server"`
+	Spec            rules.Spec  `yaml:",inline"`
+	Updates         yaml.Node   `yaml:"updates"`
+	Audit           yaml.Node   `yaml:"audit"`
+	Admin           Admin       `yaml:"admin"`
+	AccessLog       AccessLog   `yaml:"access_log"`
+	Alerts          Alerts      `yaml:"alerts"`
+	TLS             TLS         `yaml:"tls"`
+	Maintenance     Maintenance `yaml:"maintenance"`
 }
 
 // ClientIP says whose forwarding headers to believe.
@@ -62,6 +67,9 @@ type Responses struct {
 type Log struct {
 	Format string `yaml:"format"` // text | json
 	Level  string `yaml:"level"`  // debug | info | warn | error
+	// RefusalsPerKey is how many refusal lines each rule and key writes
+	// per minute before the rest are summed in one line (0: 5; -1: all).
+	RefusalsPerKey int `yaml:"refusals_per_key"`
 }
 
 // Server holds the HTTP timeouts.
@@ -126,6 +134,7 @@ type Gateway struct {
 	Server           Server
 	Warnings         []string
 	Raw              *File
+	Operations       Operations // admin, access_log, tls, maintenance, alerts
 }
 
 // Defaults of the gateway.
@@ -219,6 +228,9 @@ func build(path string, doc *yaml.Node, f *File, getenv func(string) string) (*G
 		at("log.level", "unknown log level %q: want debug, info, warn or error", g.LogLevel)
 	}
 	g.defaultTimeouts()
+	var opErrs Errors
+	g.Operations, opErrs = operations(path, doc, f, getenv)
+	errs = append(errs, opErrs...)
 
 	// The file's own rules are checked on their own, so that an error's
 	// path ("throttles[2].key") points into this file.
