@@ -27,6 +27,9 @@ func FromConfig(c *config.Gateway, st store.Store, log *slog.Logger) (Options, e
 		BodyTimeout:      time.Duration(c.Server.BodyTimeout),
 		UpstreamTimeout:  time.Duration(c.Server.UpstreamTimeout),
 		Logger:           log,
+
+		RefusalLogLimit:       c.Operations.RefusalLogLimit,
+		MaintenanceRetryAfter: c.Operations.MaintenanceRetry,
 	}, nil
 }
 

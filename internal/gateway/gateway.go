@@ -130,6 +130,9 @@ func (g *Gateway) Swap(o Options) {
 	if o.Resolver == nil {
 		o.Resolver = clientip.New(nil)
 	}
+	if o.Observer == nil {
+		o.Observer = old.Observer
+	}
 	if o.RefusalLogLimit != old.RefusalLogLimit {
 		g.sampler.Store(newRefusalSampler(o.RefusalLogLimit, o.Logger))
 	}
