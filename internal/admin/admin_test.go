@@ -194,4 +194,3 @@ func mustJSON(v any) string {
 	}
 	return b.String()
 }
-
