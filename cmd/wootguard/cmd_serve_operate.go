@@ -17,8 +17,10 @@ import (
 
 	"github.com/wootguard/wootguard/internal/accesslog"
 	"github.com/wootguard/wootguard/internal/admin"
+	"github.com/wootguard/wootguard/internal/alerts"
 	"github.com/wootguard/wootguard/internal/config"
 	"github.com/wootguard/wootguard/internal/gateway"
+	"github.com/wootguard/wootguard/internal/notify"
 	"github.com/wootguard/wootguard/internal/rules"
 	"github.com/wootguard/wootguard/internal/store"
 	"github.com/wootguard/wootguard/internal/telemetry"
@@ -86,6 +88,27 @@ func startOperations(ctx context.Context, cfg *config.Gateway, st store.Store, l
 				}
 			}
 		}()
+	}
+	if a := cfg.Operations.Alerts; !a.Notify.Empty() {
+		sender, err := notify.FromConfigEnv(a.Notify, os.Getenv)
+		if err != nil {
+			return nil, fmt.Errorf("alerts: %v", err)
+		}
+		channels, ok := sender.(notify.Multi)
+		if !ok {
+			channels = notify.Multi{sender}
+		}
+		al := alerts.New(alerts.Options{Config: a, Channels: channels, Logger: log, Stats: func() (store.Stats, bool) {
+			sr, ok := st.(store.StatsReporter)
+			if !ok {
+				return store.Stats{}, false
+			}
+			return sr.Stats(), true
+		}})
+		obs = append(obs, al)
+		op.wg.Add(1)
+		go func() { defer op.wg.Done(); al.Run(ctx) }()
+		log.Info("alerts on", "channels", len(channels))
 	}
 	op.observer = obs
 	if err := op.loadCert(cfg); err != nil {
