@@ -114,8 +114,8 @@ func (a *Alerter) Observe(rec *gateway.Record) {
 		a.mu.Unlock()
 		if fire {
 			a.raise(notify.Event{Kind: KindRefusals, Key: "refusals:" + rec.Rule, Severity: "warning",
-				Title: fmt.Sprintf("Rule %s refused more than %d requests within %s", rec.Rule, r.Threshold, r.Span),
-				Text:  "An attack, or a misconfigured client. See `wootguard top` or the dashboard.",
+				Title:  fmt.Sprintf("Rule %s refused more than %d requests within %s", rec.Rule, r.Threshold, r.Span),
+				Text:   "An attack, or a misconfigured client. See `wootguard top` or the dashboard.",
 				Fields: map[string]string{"rule": rec.Rule, "threshold": strconv.Itoa(r.Threshold), "span": r.Span.String()}, Time: now})
 		}
 	}
