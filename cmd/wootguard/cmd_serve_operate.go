@@ -175,6 +175,12 @@ func (op *operations) serveAdmin(ctx context.Context, cfg *config.Gateway, gw *g
 		return nil
 	}
 	ln, err := net.Listen("tcp", o.AdminListen)
+	if err != nil && cfg.Raw.Admin.Listen == "" {
+		// The default port is taken (a second gateway on this host): the
+		// gateway itself matters more than its admin listener.
+		op.log.Error("admin listener not started: set admin.listen to a free address", "listen", o.AdminListen, "err", err)
+		return nil
+	}
 	if err != nil {
 		return fmt.Errorf("admin listener: %v", err)
 	}
