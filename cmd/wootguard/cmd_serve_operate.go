@@ -137,7 +137,7 @@ func (op *operations) listener(ln net.Listener) net.Listener {
 	if op.cert.Load() == nil {
 		return ln
 	}
-	return tls.NewListener(ln, &tls.Config{MinVersion: tls.VersionTLS12, NextProtos: []string{"h2", "http/1.1"},
+	return tls.NewListener(ln, &tls.Config{MinVersion: tls.VersionTLS12, NextProtos: []string{"http/1.1"},
 		GetCertificate: func(*tls.ClientHelloInfo) (*tls.Certificate, error) { return op.cert.Load(), nil }})
 }
 
