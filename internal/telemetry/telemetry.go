@@ -7,7 +7,6 @@ package telemetry
 import (
 	"net/http"
 	"runtime/debug"
-	"strconv"
 	"sync"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -39,8 +38,10 @@ type Metrics struct {
 	reloads     *prometheus.CounterVec
 	lastReload  prometheus.Gauge
 
-	mu   sync.Mutex
+	mu   sync.RWMutex
 	reqs map[[2]string]prometheus.Counter // cached children: no label hashing per request
+	// byClass holds the upstream histogram's children: error, 1xx..5xx.
+	byClass [6]prometheus.Observer
 }
 
 // New registers every metric.
@@ -53,6 +54,9 @@ func New(src Sources) *Metrics {
 		Help:    "Time from forwarding a request to Chatwoot's response headers, by status class (2xx..5xx, or error when Chatwoot did not answer).",
 		Buckets: []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30}},
 		[]string{"status_class"})
+	for i, class := range []string{"error", "1xx", "2xx", "3xx", "4xx", "5xx"} {
+		m.byClass[i] = m.upstream.WithLabelValues(class)
+	}
 	m.bodyLimit = prometheus.NewCounter(prometheus.CounterOpts{Name: "wootguard_body_limit_rejections_total",
 		Help: "Requests answered 413 because their body exceeded body_limit on a route whose rules read body params."})
 	m.bansStarted = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "wootguard_bans_started_total",
@@ -98,23 +102,28 @@ func (m *Metrics) Observe(rec *gateway.Record) {
 		}
 	}
 	if rec.Forwarded {
-		class := "error"
-		if !rec.UpstreamError && rec.UpstreamStatus >= 100 {
-			class = strconv.Itoa(rec.UpstreamStatus/100) + "xx"
+		class := 0 // error: Chatwoot did not answer
+		if !rec.UpstreamError && rec.UpstreamStatus >= 100 && rec.UpstreamStatus < 600 {
+			class = rec.UpstreamStatus / 100
 		}
-		m.upstream.WithLabelValues(class).Observe(rec.UpstreamDuration.Seconds())
+		m.byClass[class].Observe(rec.UpstreamDuration.Seconds())
 	}
 }
 
 func (m *Metrics) requestCounter(decision, rule string) prometheus.Counter {
 	k := [2]string{decision, rule}
-	m.mu.Lock()
+	m.mu.RLock()
 	c, ok := m.reqs[k]
-	if !ok {
+	m.mu.RUnlock()
+	if ok {
+		return c
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if c, ok = m.reqs[k]; !ok {
 		c = m.requests.WithLabelValues(decision, rule)
 		m.reqs[k] = c
 	}
-	m.mu.Unlock()
 	return c
 }
 
