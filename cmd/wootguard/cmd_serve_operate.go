@@ -164,6 +164,8 @@ func (op *operations) serveAdmin(ctx context.Context, cfg *config.Gateway, gw *g
 	op.adminSrv = admin.New(admin.Options{Token: o.AdminToken, Gateway: gw, Activity: op.activity, Metrics: op.metrics.Handler(),
 		Reload: reload, ConfigFile: cfg.File, Logger: op.log,
 		Rules: func() []rules.Row { return rules.Describe(op.running.Load().Spec) }})
+	op.wg.Add(1)
+	go func() { defer op.wg.Done(); <-ctx.Done(); gw.FlushRefusalLog() }()
 	if o.WatchConfig && cfg.File != "" {
 		go watchFile(ctx, cfg.File, 2*time.Second, func() {
 			op.log.Info("config file changed; reloading", "file", cfg.File)

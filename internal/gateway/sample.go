@@ -105,3 +105,7 @@ func (s *refusalSampler) flushLocked() {
 		s.timer = nil
 	}
 }
+
+// FlushRefusalLog writes the summary of refusals not logged one by one
+// in the current minute now (at shutdown, so none is lost).
+func (g *Gateway) FlushRefusalLog() { g.sampler.Load().flush() }
