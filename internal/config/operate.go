@@ -160,11 +160,12 @@ func operations(path string, doc *yaml.Node, f *File, getenv func(string) string
 	if f.Log.RefusalsPerKey < -1 {
 		at("log.refusals_per_key", "refusals_per_key must be -1 (every line), 0 (default %d) or more", 5)
 	}
-	errs = append(errs, checkAlerts(&o.Alerts, at)...)
+	checkAlerts(&o.Alerts, at)
 	return o, errs
 }
 
-func checkAlerts(a *Alerts, at func(key, format string, args ...any)) Errors {
+// checkAlerts checks and defaults the alerts section.
+func checkAlerts(a *Alerts, at func(key, format string, args ...any)) {
 	if a.MinInterval < 0 {
 		at("alerts.min_interval", "min_interval must not be negative")
 	}
@@ -209,7 +210,6 @@ func checkAlerts(a *Alerts, at func(key, format string, args ...any)) Errors {
 	if (a.Refusals != nil || a.Bans != nil || a.StoreFallback || a.Upstream != nil) && a.Notify.Empty() {
 		at("alerts.notify", "alerts are configured but no channel: add webhooks, slack or smtp under alerts.notify")
 	}
-	return nil
 }
 
 func httpURL(s string) bool {
