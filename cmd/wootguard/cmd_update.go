@@ -43,11 +43,13 @@ const updateExitCodes = `Exit codes:
 
 type updateFlags struct {
 	config, target string
+	maintenance    string
 }
 
 func (u *updateFlags) add(fs *flag.FlagSet) {
 	fs.StringVar(&u.config, "config", "", "YAML config `file` with the updates: section (default $WOOTGUARD_CONFIG)")
 	fs.StringVar(&u.target, "target", "", "target `name` from updates.targets (needed when there are several)")
+	fs.StringVar(&u.maintenance, "maintenance", "auto", "apply/resume: gateway maintenance mode during the production swap: auto (when this config's gateway answers), on, off")
 }
 
 // load reads the config and picks the target; a problem is printed and
@@ -272,6 +274,10 @@ func newUpdateRunner(env *cliEnv, u *updateFlags, cfg rollout.Config, t *rollout
 		return nil, 2
 	}
 	r := &rollout.Runner{Config: cfg, Target: t, Notify: sender, Human: env.Stderr}
+	if r.Maintenance, err = updateMaintenance(env, u.maintenance, u.config); err != nil {
+		fmt.Fprintf(env.Stderr, "wootguard: %v\n", err)
+		return nil, 2
+	}
 	if jsonOut {
 		r.JSON = env.Stdout
 	}

@@ -1,19 +1,18 @@
 package config
 
 import (
-	"fmt"
 	"reflect"
 	"time"
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/wootguard/wootguard/internal/problem"
 	"github.com/wootguard/wootguard/internal/units"
 )
 
-// Problem is one bad value found by a section's own check. Path is
-// relative to the section: "retention.keep_last", "[0].kind", "" for the
-// section itself.
-type Problem struct{ Path, Reason string }
+// Problem is one bad value found by a section's own check (see package
+// problem, which notify uses directly: config imports notify for alerts).
+type Problem = problem.Problem
 
 // Checker is a section value that checks its values once decoded, so
 // that check-config rejects what a later command would reject, at the
@@ -22,7 +21,7 @@ type Checker interface{ ConfigProblems() []Problem }
 
 // Problemf builds a Problem.
 func Problemf(path, format string, args ...any) Problem {
-	return Problem{Path: path, Reason: fmt.Sprintf(format, args...)}
+	return problem.Problemf(path, format, args...)
 }
 
 // CheckFile is what check-config runs: the gateway part (Load) and every

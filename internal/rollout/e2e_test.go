@@ -243,3 +243,35 @@ func TestInterruptDuringDeployRollsBack(t *testing.T) {
 		t.Errorf("production serves %q, want %q", got, vBase)
 	}
 }
+
+// With a gateway in front, maintenance mode is on during production's
+// deploy and migration, and off before its smoke tests, on success and
+// on failure alike.
+func TestMaintenanceAroundProductionSwap(t *testing.T) {
+	for _, tc := range []struct{ to, status string }{{"v" + vGood, StatusDone}, {vBadMigration, StatusRolledBack}} {
+		t.Run(tc.to, func(t *testing.T) {
+			prod := newFakeInstance(t, Production)
+			tc0 := TargetConfig{Name: "main", Kind: "exec", Production: prod.config(nil)}
+			target, err := NewTarget(tc0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			stateDir := t.TempDir()
+			var calls []bool
+			r := &Runner{Config: Config{StateDir: stateDir, Smoke: testSmoke, Targets: []TargetConfig{tc0}}, Target: target,
+				Maintenance: func(_ context.Context, on bool) error { calls = append(calls, on); return nil }}
+			st, _ := r.Apply(context.Background(), tc.to)
+			if st == nil || st.Status != tc.status {
+				t.Fatalf("state %+v", st)
+			}
+			if !slices.Equal(calls, []bool{true, false}) {
+				t.Fatalf("maintenance calls %v, want on then off", calls)
+			}
+			_, lines := journalSteps(t, stateDir)
+			on := slices.Index(lines, "production.deploy start")
+			if on < 0 || !strings.HasPrefix(lines[on+1], "decision note") {
+				t.Fatalf("maintenance not noted at the production deploy:\n%s", strings.Join(lines, "\n"))
+			}
+		})
+	}
+}

@@ -13,6 +13,7 @@ import (
 // fail handles a failed step: roll back the instance if it was touched,
 // otherwise stop with nothing changed on it.
 func (r *Runner) fail(ctx context.Context, s step, cause error) error {
+	r.maintenanceOff(ctx) // a rollback's smoke tests may go through the gateway
 	if s.Role != "" && r.st.Touched[s.Role] {
 		r.note(s.Role, fmt.Sprintf("rollback %s: %s failed after %s was changed", s.Role, s.Name, s.Role))
 		return r.rollback(ctx, s.Role, cause)

@@ -45,6 +45,11 @@ type Runner struct {
 	j   *journal.Journal
 	st  *State
 	log io.Writer
+
+	// Maintenance, when set, turns the fronting gateway's maintenance mode
+	// on or off around the production swap (see maintenance.go).
+	Maintenance    func(ctx context.Context, on bool) error
+	maintenanceSet bool
 }
 
 // step is one journaled unit of the update.
@@ -201,6 +206,7 @@ func (r *Runner) Apply(ctx context.Context, to string) (*State, error) {
 		return nil, err
 	}
 	defer l.Release()
+	defer r.maintenanceOff(ctx)
 	if prev.Unfinished() {
 		return prev, fmt.Errorf("%w: update %s to v%s of target %q stopped at step %s (status %s); run 'wootguard update resume'",
 			ErrInterrupted, prev.UpdateID, prev.To, prev.Target, prev.Step, prev.Status)
@@ -231,6 +237,7 @@ func (r *Runner) Resume(ctx context.Context) (*State, error) {
 		return nil, err
 	}
 	defer l.Release()
+	defer r.maintenanceOff(ctx)
 	if !st.Unfinished() {
 		if st == nil {
 			r.say("nothing to resume: no update has run here")
@@ -396,10 +403,16 @@ func (r *Runner) do(ctx context.Context, s step, rec *journal.Record) error {
 		r.notify(ctx, "update.backup_verified", "info", fmt.Sprintf("Backup %s of %s %s verified", id, r.Target.Name, s.Role), "")
 		return nil
 	case kindDeploy:
+		if s.Role == Production {
+			r.maintenanceOn(ctx)
+		}
 		return r.runCommands(ctx, inst.Deploy(r.st.To))
 	case kindMigrate:
 		return r.runCommands(ctx, inst.Migrate(r.st.To))
 	case kindSmoke:
+		if s.Role == Production {
+			r.maintenanceOff(ctx) // smoke tests may go through the gateway
+		}
 		if err := r.smoke(ctx, inst, r.st.To, rec); err != nil {
 			return err
 		}
