@@ -123,6 +123,22 @@ fail2ban:
 	if c := send("GET", "/x", "192.0.2.1"); c != 503 {
 		t.Fatalf("maintenance answer %d", c)
 	}
+	// The scrape-time gauges read the running gateway: maintenance is on,
+	// and the one request with a junk forwarding entry is an unknown client.
+	send("GET", "/x", "not-an-address")
+	mreq, _ := http.NewRequest("GET", adminURL+"/metrics", nil)
+	mreq.Header.Set("Authorization", "Bearer cli-token-0123456789")
+	mresp, err := http.DefaultClient.Do(mreq)
+	if err != nil {
+		t.Fatal(err)
+	}
+	metrics, _ := io.ReadAll(mresp.Body)
+	mresp.Body.Close()
+	for _, want := range []string{"\nwootguard_maintenance_mode 1\n", "\nwootguard_unknown_clients_total 1\n", `wootguard_limit_refusals_total{limit="upgrades"} 0`} {
+		if !strings.Contains(string(metrics), want) {
+			t.Errorf("/metrics lacks %q", want)
+		}
+	}
 	cli("maintenance", "off")
 	if c := send("GET", "/x", "192.0.2.1"); c != 200 {
 		t.Fatalf("after maintenance %d", c)

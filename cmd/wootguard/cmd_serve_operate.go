@@ -39,13 +39,14 @@ type operations struct {
 	observer gateway.Observer
 	adminSrv *admin.Server
 	running  atomic.Pointer[config.Gateway]
+	gw       atomic.Pointer[gateway.Gateway] // set once serve has built it; read at scrape time
 	wg       sync.WaitGroup
 }
 
 func startOperations(ctx context.Context, cfg *config.Gateway, st store.Store, log *slog.Logger) (*operations, error) {
 	op := &operations{log: log, st: st, activity: admin.NewActivity(time.Now)}
 	op.running.Store(cfg)
-	var gw atomic.Pointer[gateway.Gateway]
+	gw := &op.gw
 	op.metrics = telemetry.New(telemetry.Sources{
 		Stats: func() (store.Stats, bool) {
 			if sr, ok := st.(store.StatsReporter); ok {
@@ -60,6 +61,16 @@ func startOperations(ctx context.Context, cfg *config.Gateway, st store.Store, l
 			return op.adminSrv.BansByRule()
 		},
 		Maintenance: func() bool { g := gw.Load(); return g != nil && g.Maintenance() },
+		Hardening: func() (map[string]uint64, uint64) {
+			g := gw.Load()
+			if g == nil {
+				return nil, 0
+			}
+			r := g.Refused()
+			return map[string]uint64{"requests_per_client": r.RequestsPerClient, "buffered_bodies": r.BufferedBodies,
+				"buffered_bodies_per_client": r.BufferedBodiesPerClient, "body_memory": r.BodyMemory,
+				"small_body_timeout": r.SlowBodies, "upgrades": r.Upgrades}, g.UnknownClients()
+		},
 	})
 	obs := gateway.Observers{op.metrics, op.activity}
 	if o := cfg.Operations; o.AccessLogPath != "" {
@@ -160,6 +171,7 @@ func (op *operations) reloaded(cfg *config.Gateway, err error) {
 // serveAdmin starts the admin listener (unless admin.listen is off) and
 // the optional config file watch.
 func (op *operations) serveAdmin(ctx context.Context, cfg *config.Gateway, gw *gateway.Gateway, reload func() error) error {
+	op.gw.Store(gw)
 	o := cfg.Operations
 	op.adminSrv = admin.New(admin.Options{Token: o.AdminToken, Gateway: gw, Activity: op.activity, Metrics: op.metrics.Handler(),
 		Reload: reload, ConfigFile: cfg.File, Logger: op.log,

@@ -25,6 +25,10 @@ type Sources struct {
 	Bans func() map[string]int
 	// Maintenance reports maintenance mode.
 	Maintenance func() bool
+	// Hardening reports the gateway's own refusals outside the rule set
+	// (limits:, dropped upgrades) by limit, and the requests whose client
+	// could not be known (a junk forwarding entry from a trusted proxy).
+	Hardening func() (refusals map[string]uint64, unknownClients uint64)
 }
 
 // Metrics is the registry and the gateway's collectors. It implements
@@ -158,10 +162,12 @@ var (
 	descHealthy   = prometheus.NewDesc("wootguard_store_healthy", "1 when the store answered its last call.", []string{"store"}, nil)
 	descBans      = prometheus.NewDesc("wootguard_bans_active", "Bans in force, by rule.", []string{"rule"}, nil)
 	descMaint     = prometheus.NewDesc("wootguard_maintenance_mode", "1 while maintenance mode answers every request with 503.", nil, nil)
+	descLimits    = prometheus.NewDesc("wootguard_limit_refusals_total", "Requests refused (or upgrades dropped) by the gateway's own limits, by limit (limits: in the config).", []string{"limit"}, nil)
+	descUnknown   = prometheus.NewDesc("wootguard_unknown_clients_total", "Requests from a trusted proxy whose forwarding header gave no usable client address (counted as one shared \"unknown\" client).", nil, nil)
 )
 
 func (c *scrapeCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descKeys, descEvictions, descErrors, descFallbacks, descRoundTrip, descHealthy, descBans, descMaint} {
+	for _, d := range []*prometheus.Desc{descKeys, descEvictions, descErrors, descFallbacks, descRoundTrip, descHealthy, descBans, descMaint, descLimits, descUnknown} {
 		ch <- d
 	}
 }
@@ -187,6 +193,13 @@ func (c *scrapeCollector) Collect(ch chan<- prometheus.Metric) {
 		for rule, n := range c.src.Bans() {
 			ch <- prometheus.MustNewConstMetric(descBans, prometheus.GaugeValue, float64(n), rule)
 		}
+	}
+	if c.src.Hardening != nil {
+		refusals, unknown := c.src.Hardening()
+		for limit, n := range refusals {
+			ch <- prometheus.MustNewConstMetric(descLimits, prometheus.CounterValue, float64(n), limit)
+		}
+		ch <- prometheus.MustNewConstMetric(descUnknown, prometheus.CounterValue, float64(unknown))
 	}
 	if c.src.Maintenance != nil {
 		v := 0.0
