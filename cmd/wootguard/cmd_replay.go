@@ -183,7 +183,8 @@ below Chatwoot's default unless --below-default.
 
 The output is a YAML fragment for wootguard.yaml and a diff against the
 effective rules; each value says how many requests and keys it would have
-refused in these logs. Exit status: 0 when the run worked, 1 on errors.
+refused in these logs. Exit status: 0 when the run worked, 1 on errors,
+2 on usage errors.
 
 Example:
   wootguard tune --config wootguard.yaml /var/log/nginx/access.log.*.gz`)
@@ -213,13 +214,23 @@ Example:
 		fmt.Fprintln(env.Stderr, "wootguard tune:", err)
 		return 2
 	}
+	topts := replay.TuneOptions{Options: o, Headroom: *headroom,
+		Percentile: *pct, AbuseFactor: *abuse, BelowDefault: *below, Rules: only}
+	// An explicit 0 is a usage error here; only the library reads 0 as "default".
+	if *headroom == 0 || *pct == 0 || *abuse == 0 {
+		fmt.Fprintln(env.Stderr, "wootguard tune: --headroom, --percentile and --abuse-factor must not be 0")
+		return 2
+	}
+	if err := topts.Check(); err != nil {
+		fmt.Fprintln(env.Stderr, "wootguard tune:", err)
+		return 2
+	}
 	cfg, err := loadReplayConfig(env, lf.config)
 	if err != nil {
 		fmt.Fprintln(env.Stderr, err)
 		return 1
 	}
-	tr, err := replay.Tune(ctx, cfg, sources(logs), replay.TuneOptions{Options: o, Headroom: *headroom,
-		Percentile: *pct, AbuseFactor: *abuse, BelowDefault: *below, Rules: only})
+	tr, err := replay.Tune(ctx, cfg, sources(logs), topts)
 	if err != nil {
 		fmt.Fprintln(env.Stderr, "wootguard tune:", err)
 		return 1
