@@ -10,6 +10,8 @@ import (
 	"strings"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/wootguard/wootguard/internal/editdist"
 )
 
 // Error is a configuration problem at a place in a file. Its text is
@@ -258,7 +260,7 @@ func yamlFields(t reflect.Type) map[string]reflect.Type {
 func suggest(key string, fields map[string]reflect.Type) string {
 	best, bestD := "", 3
 	for k := range fields {
-		if d := editDistance(key, k); d < bestD {
+		if d := editdist.Distance(key, k); d < bestD {
 			best, bestD = k, d
 		}
 	}
@@ -266,26 +268,6 @@ func suggest(key string, fields map[string]reflect.Type) string {
 		return ""
 	}
 	return fmt.Sprintf(" (did you mean %q?)", best)
-}
-
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur := make([]int, len(b)+1)
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev = cur
-	}
-	return prev[len(b)]
 }
 
 // LoadSection reads the YAML file at path and strictly decodes the value at

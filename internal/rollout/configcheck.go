@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/wootguard/wootguard/internal/config"
+	"github.com/wootguard/wootguard/internal/editdist"
 )
 
 // Targets is the updates.targets section; check-config decodes it into
@@ -69,7 +70,7 @@ func (ts Targets) ConfigProblems() []config.Problem {
 func closest(s string, words []string) string {
 	best, bestD := "", 4
 	for _, w := range words {
-		if d := editDistance(s, w); d < bestD {
+		if d := editdist.Distance(s, w); d < bestD {
 			best, bestD = w, d
 		}
 	}
@@ -77,24 +78,4 @@ func closest(s string, words []string) string {
 		return ""
 	}
 	return fmt.Sprintf(" (did you mean %q?)", best)
-}
-
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur := make([]int, len(b)+1)
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev = cur
-	}
-	return prev[len(b)]
 }
