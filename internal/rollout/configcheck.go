@@ -2,7 +2,6 @@ package rollout
 
 import (
 	"fmt"
-	"net/url"
 	"slices"
 	"strings"
 
@@ -45,14 +44,8 @@ func (ts Targets) ConfigProblems() []config.Problem {
 			ip := at + "." + inst.role
 			before := len(ps)
 			c := inst.cfg
-			if u, err := url.Parse(c.URL); c.URL == "" || err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-				ps = append(ps, config.Problemf(ip+".url", "target %q %s: url must be the instance's http(s) base URL (got %q)", t.Name, inst.role, c.URL))
-			}
-			if !strings.HasPrefix(c.DatabaseURL, "postgres://") && !strings.HasPrefix(c.DatabaseURL, "postgresql://") {
-				ps = append(ps, config.Problemf(ip+".database_url", "target %q %s: database_url must be a postgres:// URL (got %q)", t.Name, inst.role, redactURL(c.DatabaseURL)))
-			}
-			if c.Backup.Dir == "" {
-				ps = append(ps, config.Problemf(ip+".backup", "target %q %s: backup.dir is required: every update starts with a verified backup", t.Name, inst.role))
+			for _, p := range commonProblems(*c) {
+				ps = append(ps, config.Problemf(ip+"."+p.key, "target %q %s: %s", t.Name, inst.role, p.reason))
 			}
 			// What is left is kind-specific (compose dir, helm release...):
 			// newInstance says it.
