@@ -137,10 +137,12 @@ func DecodeNode(file string, n *yaml.Node, v any) error {
 		// Errors from scalar types' own parsers (durations, sizes) may
 		// carry no line; they quote the bad value, so find the scalar
 		// holding it (in document order, which is the decoder's order).
+		// Those that carry a line still need the key, so that the later
+		// checks' errors about the same value are dropped.
 		used := map[*yaml.Node]bool{}
 		for _, e := range out {
-			if e.Line == 0 {
-				if s, key := scalarQuotedIn(n, nil, e.Reason, used); s != nil {
+			if e.key == "" {
+				if s, key := scalarQuotedIn(n, nil, e.Reason, e.Line, used); s != nil {
 					e.Line, e.key = s.Line, key
 				}
 			}
@@ -154,9 +156,11 @@ func DecodeNode(file string, n *yaml.Node, v any) error {
 }
 
 // scalarQuotedIn finds the first unused scalar whose quoted value appears
-// in msg, with the mapping key it is the value of.
-func scalarQuotedIn(n, parent *yaml.Node, msg string, used map[*yaml.Node]bool) (*yaml.Node, string) {
-	if n.Kind == yaml.ScalarNode && n.Value != "" && !used[n] && strings.Contains(msg, strconv.Quote(n.Value)) {
+// in msg, with the mapping key it is the value of. With line > 0 only that
+// line's scalars count, and an empty value ("") is then found too.
+func scalarQuotedIn(n, parent *yaml.Node, msg string, line int, used map[*yaml.Node]bool) (*yaml.Node, string) {
+	if n.Kind == yaml.ScalarNode && (n.Value != "" || line > 0) && (line == 0 || n.Line == line) &&
+		!used[n] && strings.Contains(msg, strconv.Quote(n.Value)) {
 		used[n] = true
 		key := ""
 		if parent != nil && parent.Kind == yaml.MappingNode {
@@ -169,7 +173,7 @@ func scalarQuotedIn(n, parent *yaml.Node, msg string, used map[*yaml.Node]bool) 
 		return n, key
 	}
 	for _, c := range n.Content {
-		if s, key := scalarQuotedIn(c, n, msg, used); s != nil {
+		if s, key := scalarQuotedIn(c, n, msg, line, used); s != nil {
 			return s, key
 		}
 	}
