@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/url"
 	"os/exec"
 	"path/filepath"
 	"slices"
@@ -13,6 +12,7 @@ import (
 	"time"
 
 	"github.com/wootguard/wootguard/internal/backup"
+	"github.com/wootguard/wootguard/internal/config"
 )
 
 // Roles of the two instances of a target, in update order.
@@ -107,7 +107,7 @@ type instanceProblem struct{ key, reason string }
 // refuses the first, check-config reports each at its own key.
 func commonProblems(c InstanceConfig) []instanceProblem {
 	var ps []instanceProblem
-	if u, err := url.Parse(c.URL); c.URL == "" || err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+	if _, err := config.ParseUpstream(c.URL); err != nil {
 		ps = append(ps, instanceProblem{"url", fmt.Sprintf("url must be the instance's http(s) base URL (got %q)", c.URL)})
 	}
 	if !strings.HasPrefix(c.DatabaseURL, "postgres://") && !strings.HasPrefix(c.DatabaseURL, "postgresql://") {
