@@ -268,10 +268,10 @@ func propose(rs *ruleStats, o TuneOptions, floor int64, hasFloor bool, mask func
 		p.PercentileVal = percentile(legit, o.Percentile)
 	}
 	p.Proposed = max(int64(math.Ceil(float64(p.PercentileVal)*o.Headroom)), 1)
-	p.Basis = fmt.Sprintf("p%s of %d per-key counts per %s = %d, × headroom %s = %d",
-		trimFloat(o.Percentile), len(legit), p.Period, p.PercentileVal, trimFloat(o.Headroom), p.Proposed)
+	p.Basis = fmt.Sprintf("p%s of %s per %s = %d, × headroom %s = %d",
+		trimFloat(o.Percentile), plural(int64(len(legit)), "per-key count"), p.Period, p.PercentileVal, trimFloat(o.Headroom), p.Proposed)
 	if need := int(math.Ceil(100/(100-min(o.Percentile, 99.99)) - 1e-9)); len(legit) < need {
-		p.Basis += fmt.Sprintf("; only %d samples: p%s of fewer than %d is the busiest one", len(legit), trimFloat(o.Percentile), need)
+		p.Basis += fmt.Sprintf("; only %s: p%s of fewer than %d is the busiest one", plural(int64(len(legit)), "sample"), trimFloat(o.Percentile), need)
 	}
 	if hasFloor && p.Proposed < floor {
 		p.Proposed, p.FloorApplied = floor, true
