@@ -222,23 +222,7 @@ func writeAuditReport(env *cliEnv, rep *advisory.Report, format, output string, 
 	if output == "" {
 		return write(env.Stdout)
 	}
-	// Write next to the target and rename, so a reader never sees half a report.
-	tmp, err := os.CreateTemp(filepath.Dir(output), ".audit-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if err := write(tmp); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), output)
+	return writeFileWith(output, write)
 }
 
 // defaultAdvisoryDB is $WOOTGUARD_ADVISORY_DB, else the XDG data dir.

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/wootguard/wootguard/internal/config"
 	"github.com/wootguard/wootguard/internal/listeners"
 )
 
@@ -44,14 +45,14 @@ Example:
 	if code, ok := parseNoArgs(env, fs, args); !ok {
 		return code
 	}
-	cw, err1 := url.Parse(*chatwoot)
-	gw, err2 := url.Parse(*gatewayURL)
+	// Both are checked as the gateway checks its upstream: http(s) with a host.
+	cw, err1 := config.ParseUpstream(*chatwoot)
+	gw, err2 := config.ParseUpstream(*gatewayURL)
 	for _, u := range []struct {
 		flag string
-		u    *url.URL
 		err  error
-	}{{"--chatwoot", cw, err1}, {"--gateway", gw, err2}} {
-		if u.err != nil || (u.u.Scheme != "http" && u.u.Scheme != "https") || u.u.Host == "" {
+	}{{"--chatwoot", err1}, {"--gateway", err2}} {
+		if u.err != nil {
 			fmt.Fprintf(env.Stderr, "wootguard doctor: %s must be an http(s) URL\n", u.flag)
 			return 2
 		}

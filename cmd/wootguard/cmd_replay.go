@@ -4,10 +4,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"io"
 	"os"
-	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/wootguard/wootguard/internal/config"
@@ -183,7 +180,8 @@ below Chatwoot's default unless --below-default.
 
 The output is a YAML fragment for wootguard.yaml and a diff against the
 effective rules; each value says how many requests and keys it would have
-refused in these logs. Exit status: 0 when the run worked, 1 on errors.
+refused in these logs. Exit status: 0 when the run worked, 1 on errors,
+2 on usage errors.
 
 Example:
   wootguard tune --config wootguard.yaml /var/log/nginx/access.log.*.gz`)
@@ -213,13 +211,23 @@ Example:
 		fmt.Fprintln(env.Stderr, "wootguard tune:", err)
 		return 2
 	}
+	topts := replay.TuneOptions{Options: o, Headroom: *headroom,
+		Percentile: *pct, AbuseFactor: *abuse, BelowDefault: *below, Rules: only}
+	// An explicit 0 is a usage error here; only the library reads 0 as "default".
+	if *headroom == 0 || *pct == 0 || *abuse == 0 {
+		fmt.Fprintln(env.Stderr, "wootguard tune: --headroom, --percentile and --abuse-factor must not be 0")
+		return 2
+	}
+	if err := topts.Check(); err != nil {
+		fmt.Fprintln(env.Stderr, "wootguard tune:", err)
+		return 2
+	}
 	cfg, err := loadReplayConfig(env, lf.config)
 	if err != nil {
 		fmt.Fprintln(env.Stderr, err)
 		return 1
 	}
-	tr, err := replay.Tune(ctx, cfg, sources(logs), replay.TuneOptions{Options: o, Headroom: *headroom,
-		Percentile: *pct, AbuseFactor: *abuse, BelowDefault: *below, Rules: only})
+	tr, err := replay.Tune(ctx, cfg, sources(logs), topts)
 	if err != nil {
 		fmt.Fprintln(env.Stderr, "wootguard tune:", err)
 		return 1
@@ -234,23 +242,4 @@ Example:
 		return 1
 	}
 	return 0
-}
-
-// writeFileWith writes a file through a temporary one, so a failed run
-// never leaves half a report.
-func writeFileWith(path string, write func(io.Writer) error) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if err := write(tmp); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	_ = os.Chmod(tmp.Name(), 0o644)
-	return os.Rename(tmp.Name(), strings.TrimSpace(path))
 }

@@ -82,7 +82,7 @@ func TestReplayCommand(t *testing.T) {
 		{[]string{"replay", "--config", cfg, "--strict", log}, 1},                  // bad line under --strict
 		{[]string{"replay", "--config", cfg, "--fail-on-refused", "6", log}, 3},    // threshold exceeded
 		{[]string{"replay", "--config", cfg, "--fail-on-refused", "7", log}, 0},    // threshold met
-		{[]string{"tune", "--config", cfg, "--headroom", "0.5", log}, 1},           // bad headroom
+		{[]string{"tune", "--config", cfg, "--headroom", "0.5", log}, 2},           // bad headroom: a usage error
 		{[]string{"tune", "--config", cfg, "--rule", "no/such/rule", log}, 1},      // unknown rule
 		{[]string{"tune", "--config", cfg, "--format", "json", "--quiet", log}, 0}, // fine
 	} {
@@ -104,6 +104,17 @@ func TestTuneCommand(t *testing.T) {
 	for _, want := range []string{"- login/ip: limit 5 per 5m", "+ login/ip: limit 24 per 5m", "limit: 24"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("tune output lacks %q:\n%s", want, out.String())
+		}
+	}
+}
+
+func TestTuneCommandRefusesBadFactors(t *testing.T) {
+	cfg, log := replayFixture(t)
+	for _, flag := range [][]string{{"--headroom", "NaN"}, {"--headroom", "0"}, {"--percentile", "nan"}, {"--percentile", "0"}, {"--abuse-factor", "1"}} {
+		env, _, errb := testEnv(nil)
+		args := append([]string{"tune", "--config", cfg}, flag...)
+		if code := run(context.Background(), env, append(args, log)); code != 2 {
+			t.Errorf("%v: exit %d, want 2 (usage); stderr %s", flag, code, errb.String())
 		}
 	}
 }

@@ -34,6 +34,7 @@ func TestDidYouMean(t *testing.T) {
 		{[]string{"chek-config", "x.yaml"}, "did you mean 'wootguard check-config'?"},
 		{[]string{"rulez"}, "did you mean 'wootguard rules'?"},
 		{[]string{"updat"}, "did you mean 'wootguard update'?"},
+		{[]string{"updaets", "status"}, "did you mean 'wootguard updates'?"}, // two letters swapped: one typo
 	}
 	for _, tt := range tests {
 		env, _, errb := testEnv(nil)

@@ -15,6 +15,8 @@ import (
 	"sort"
 	"strings"
 	"syscall"
+
+	"github.com/wootguard/wootguard/internal/editdist"
 )
 
 // command is one subcommand. Name may hold two words ("backup create"):
@@ -119,7 +121,7 @@ func didYouMean(typed string) string {
 		if !strings.Contains(name, " ") && len(words) > 1 {
 			cand = words[0] // a one-word command is compared with the first word
 		}
-		if d := editDistance(cand, name); d < bestD || (d == bestD && best != "" && name < best) {
+		if d := editdist.Distance(cand, name); d < bestD || (d == bestD && best != "" && name < best) {
 			best, bestD = name, d
 		}
 	}
@@ -127,26 +129,6 @@ func didYouMean(typed string) string {
 		return ""
 	}
 	return fmt.Sprintf(" (did you mean 'wootguard %s'?)", best)
-}
-
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur := make([]int, len(b)+1)
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev = cur
-	}
-	return prev[len(b)]
 }
 
 func subcommandsOf(group string) []*command {

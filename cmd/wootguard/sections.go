@@ -1,7 +1,6 @@
 package main
 
 import (
-	"net/url"
 	"time"
 
 	"github.com/wootguard/wootguard/internal/backup"
@@ -32,7 +31,7 @@ func init() {
 type chatwootURL string
 
 func (u chatwootURL) ConfigProblems() []config.Problem {
-	if p, err := url.Parse(string(u)); u != "" && (err != nil || (p.Scheme != "http" && p.Scheme != "https") || p.Host == "") {
+	if _, err := config.ParseUpstream(string(u)); u != "" && err != nil {
 		return []config.Problem{config.Problemf("", "updates.chatwoot_url %q: want the URL users open, with its scheme (https://chat.example.com)", string(u))}
 	}
 	return nil

@@ -43,6 +43,7 @@ func TestLoadErrorsNameFileAndLine(t *testing.T) {
 		{"yaml syntax", "throttles: [\n", "wootguard.yaml:"},
 		{"bad body limit", "body_limit: lots\n", "wootguard.yaml:1: bad size"},
 		{"negative timeout", "server:\n  body_timeout: -1s\n", `wootguard.yaml:2: bad duration "-1s"`},
+		{"empty duration", "throttles:\n  - {name: a, limit: 1, key: ip,\n     period: \"\"}\n", `wootguard.yaml:3: bad duration ""`},
 		{"bad client ip header", "client_ip: {header: x-real-ip}\n", `wootguard.yaml:1: unknown header "x-real-ip"`},
 	}
 	for _, tt := range tests {
@@ -66,6 +67,7 @@ throttles:
   - {name: b, limit: 5, period: 1m, key: ip, match: {method: POSTT, path: /x}}
   - {name: c, limit: 5, period: 1m, key: ip, colour: red}
   - {name: d, limit: 5, period: 1w, key: ip, match: {path: nope}}
+  - {name: e, limit: 5, period: "", key: ip}
 `
 	_, err := load(t, body, nil)
 	es, ok := err.(Errors)
@@ -73,7 +75,7 @@ throttles:
 		t.Fatalf("err = %v, want Errors", err)
 	}
 	want := []string{`:2: bad size "64 kilobytes"`, `:3: bad duration "soon"`, `:5: bad duration "20 minutes"`,
-		`:6: unknown HTTP method "POSTT"`, `:7: unknown key "colour"`, `:8: path must start with /`}
+		`:6: unknown HTTP method "POSTT"`, `:7: unknown key "colour"`, `:8: path must start with /`, `:9: bad duration ""`}
 	if len(es) != len(want) {
 		t.Fatalf("got %d errors, want %d:\n%v", len(es), len(want), err)
 	}

@@ -10,6 +10,8 @@ import (
 	"strings"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/wootguard/wootguard/internal/editdist"
 )
 
 // Error is a configuration problem at a place in a file. Its text is
@@ -135,10 +137,12 @@ func DecodeNode(file string, n *yaml.Node, v any) error {
 		// Errors from scalar types' own parsers (durations, sizes) may
 		// carry no line; they quote the bad value, so find the scalar
 		// holding it (in document order, which is the decoder's order).
+		// Those that carry a line still need the key, so that the later
+		// checks' errors about the same value are dropped.
 		used := map[*yaml.Node]bool{}
 		for _, e := range out {
-			if e.Line == 0 {
-				if s, key := scalarQuotedIn(n, nil, e.Reason, used); s != nil {
+			if e.key == "" {
+				if s, key := scalarQuotedIn(n, nil, e.Reason, e.Line, used); s != nil {
 					e.Line, e.key = s.Line, key
 				}
 			}
@@ -152,9 +156,11 @@ func DecodeNode(file string, n *yaml.Node, v any) error {
 }
 
 // scalarQuotedIn finds the first unused scalar whose quoted value appears
-// in msg, with the mapping key it is the value of.
-func scalarQuotedIn(n, parent *yaml.Node, msg string, used map[*yaml.Node]bool) (*yaml.Node, string) {
-	if n.Kind == yaml.ScalarNode && n.Value != "" && !used[n] && strings.Contains(msg, strconv.Quote(n.Value)) {
+// in msg, with the mapping key it is the value of. With line > 0 only that
+// line's scalars count, and an empty value ("") is then found too.
+func scalarQuotedIn(n, parent *yaml.Node, msg string, line int, used map[*yaml.Node]bool) (*yaml.Node, string) {
+	if n.Kind == yaml.ScalarNode && (n.Value != "" || line > 0) && (line == 0 || n.Line == line) &&
+		!used[n] && strings.Contains(msg, strconv.Quote(n.Value)) {
 		used[n] = true
 		key := ""
 		if parent != nil && parent.Kind == yaml.MappingNode {
@@ -167,7 +173,7 @@ func scalarQuotedIn(n, parent *yaml.Node, msg string, used map[*yaml.Node]bool) 
 		return n, key
 	}
 	for _, c := range n.Content {
-		if s, key := scalarQuotedIn(c, n, msg, used); s != nil {
+		if s, key := scalarQuotedIn(c, n, msg, line, used); s != nil {
 			return s, key
 		}
 	}
@@ -258,7 +264,7 @@ func yamlFields(t reflect.Type) map[string]reflect.Type {
 func suggest(key string, fields map[string]reflect.Type) string {
 	best, bestD := "", 3
 	for k := range fields {
-		if d := editDistance(key, k); d < bestD {
+		if d := editdist.Distance(key, k); d < bestD {
 			best, bestD = k, d
 		}
 	}
@@ -266,26 +272,6 @@ func suggest(key string, fields map[string]reflect.Type) string {
 		return ""
 	}
 	return fmt.Sprintf(" (did you mean %q?)", best)
-}
-
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur := make([]int, len(b)+1)
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev = cur
-	}
-	return prev[len(b)]
 }
 
 // LoadSection reads the YAML file at path and strictly decodes the value at

@@ -266,3 +266,12 @@ tracks:
 		t.Errorf("config: refused %d, blocks %d; want 5 (dry-run rules refuse nothing)", c.Refused, c.Decisions["block"])
 	}
 }
+
+// One bad line is "1 line ... was skipped", not "1 lines".
+func TestOneBadLineIsSingular(t *testing.T) {
+	var text strings.Builder
+	writeBad(&printer{w: &text}, 1, []BadLine{{File: "a.log", Line: 3, Reason: "no [time] field", Text: "x"}})
+	if want := "1 line could not be read and was skipped; the first:\n  a.log:3: no [time] field: x\n"; text.String() != want {
+		t.Errorf("got %q, want %q", text.String(), want)
+	}
+}

@@ -111,7 +111,11 @@ func writeBad(p *printer, n int64, examples []BadLine) {
 	if n == 0 {
 		return
 	}
-	p.f("%d lines could not be read and were skipped; the first:\n", n)
+	verb := "were"
+	if n == 1 {
+		verb = "was"
+	}
+	p.f("%s could not be read and %s skipped; the first:\n", plural(n, "line"), verb)
 	for _, b := range examples {
 		p.f("  %s:%d: %s: %s\n", b.File, b.Line, b.Reason, b.Text)
 	}

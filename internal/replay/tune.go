@@ -126,9 +126,12 @@ func (t *tuneStats) record(win int64, disc string, count int64) {
 var authRules = []string{"login/", "super_admin_login/", "reset_password/", "mfa_login/", "mfa_setup_login/",
 	"mfa_verification/", "resend_confirmation"}
 
-// Tune replays srcs through cfg with every throttle counted as dry-run,
-// and proposes a limit for each throttle.
-func Tune(ctx context.Context, cfg Config, srcs []Source, o TuneOptions) (*TuneReport, error) {
+// Check reports options Tune would refuse (zero values take the defaults).
+func (o TuneOptions) Check() error { return o.withDefaults() }
+
+// withDefaults fills the zero values and checks the rest. Each test says
+// what is wanted, so that NaN (which fails every comparison) is refused.
+func (o *TuneOptions) withDefaults() error {
 	if o.Headroom == 0 {
 		o.Headroom = 2
 	}
@@ -138,8 +141,17 @@ func Tune(ctx context.Context, cfg Config, srcs []Source, o TuneOptions) (*TuneR
 	if o.AbuseFactor == 0 {
 		o.AbuseFactor = 10
 	}
-	if o.Headroom < 1 || o.Percentile <= 0 || o.Percentile > 100 || o.AbuseFactor <= 1 {
-		return nil, fmt.Errorf("tune: want headroom ≥ 1, 0 < percentile ≤ 100, abuse factor > 1")
+	if !(o.Headroom >= 1 && o.Headroom <= 1e6) || !(o.Percentile > 0 && o.Percentile <= 100) || !(o.AbuseFactor > 1 && o.AbuseFactor <= 1e6) {
+		return fmt.Errorf("want --headroom from 1 to 1e6, --percentile above 0 and at most 100, --abuse-factor above 1 (got %g, %g, %g)", o.Headroom, o.Percentile, o.AbuseFactor)
+	}
+	return nil
+}
+
+// Tune replays srcs through cfg with every throttle counted as dry-run,
+// and proposes a limit for each throttle.
+func Tune(ctx context.Context, cfg Config, srcs []Source, o TuneOptions) (*TuneReport, error) {
+	if err := o.withDefaults(); err != nil {
+		return nil, err
 	}
 	if o.Top <= 0 {
 		o.Top = 10
@@ -256,10 +268,10 @@ func propose(rs *ruleStats, o TuneOptions, floor int64, hasFloor bool, mask func
 		p.PercentileVal = percentile(legit, o.Percentile)
 	}
 	p.Proposed = max(int64(math.Ceil(float64(p.PercentileVal)*o.Headroom)), 1)
-	p.Basis = fmt.Sprintf("p%s of %d per-key counts per %s = %d, × headroom %s = %d",
-		trimFloat(o.Percentile), len(legit), p.Period, p.PercentileVal, trimFloat(o.Headroom), p.Proposed)
+	p.Basis = fmt.Sprintf("p%s of %s per %s = %d, × headroom %s = %d",
+		trimFloat(o.Percentile), plural(int64(len(legit)), "per-key count"), p.Period, p.PercentileVal, trimFloat(o.Headroom), p.Proposed)
 	if need := int(math.Ceil(100/(100-min(o.Percentile, 99.99)) - 1e-9)); len(legit) < need {
-		p.Basis += fmt.Sprintf("; only %d samples: p%s of fewer than %d is the busiest one", len(legit), trimFloat(o.Percentile), need)
+		p.Basis += fmt.Sprintf("; only %s: p%s of fewer than %d is the busiest one", plural(int64(len(legit)), "sample"), trimFloat(o.Percentile), need)
 	}
 	if hasFloor && p.Proposed < floor {
 		p.Proposed, p.FloorApplied = floor, true

@@ -2,6 +2,7 @@ package replay
 
 import (
 	"context"
+	"math"
 	"strconv"
 	"strings"
 	"testing"
@@ -127,5 +128,28 @@ func TestTuneHandComputed(t *testing.T) {
 		if !strings.Contains(text.String(), want) {
 			t.Errorf("tune text lacks %q:\n%s", want, text.String())
 		}
+	}
+}
+
+// Options Tune cannot use are refused, NaN and infinity included: a
+// comparison with NaN is always false, so "h < 1" would let it through.
+func TestTuneRefusesBadOptions(t *testing.T) {
+	nan, inf := math.NaN(), math.Inf(1)
+	for _, o := range []TuneOptions{
+		{Headroom: nan}, {Headroom: inf}, {Headroom: 0.5},
+		{Percentile: nan}, {Percentile: -3}, {Percentile: 101},
+		{AbuseFactor: nan}, {AbuseFactor: 1}, {AbuseFactor: inf},
+	} {
+		if err := o.Check(); err == nil {
+			t.Errorf("%+v: accepted", o)
+		}
+		cfg := loadConfig(t, tuneConfig)
+		src := []Source{{Name: writeLog(t, "access.log", writeCombined(tuneLog(), false))}}
+		if _, err := Tune(context.Background(), cfg, src, o); err == nil {
+			t.Errorf("Tune with %+v: no error", o)
+		}
+	}
+	if err := (TuneOptions{}).Check(); err != nil {
+		t.Errorf("defaults refused: %v", err)
 	}
 }

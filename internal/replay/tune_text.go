@@ -19,7 +19,7 @@ func (t *TuneReport) WriteText(w io.Writer) error {
 	p.f("# (busiest window > %s × the median key's busiest window, and over the current limit), × headroom %s.\n",
 		trimFloat(t.AbuseFactor), trimFloat(t.Headroom))
 	if t.BadLines > 0 {
-		p.f("# %d bad lines skipped (first: %s:%d: %s)\n", t.BadLines, t.BadExamples[0].File, t.BadExamples[0].Line, t.BadExamples[0].Reason)
+		p.f("# %s skipped (first: %s:%d: %s)\n", plural(t.BadLines, "bad line"), t.BadExamples[0].File, t.BadExamples[0].Line, t.BadExamples[0].Reason)
 	}
 	frag, err := t.YAML()
 	if err != nil {

@@ -2,11 +2,11 @@ package rollout
 
 import (
 	"fmt"
-	"net/url"
 	"slices"
 	"strings"
 
 	"github.com/wootguard/wootguard/internal/config"
+	"github.com/wootguard/wootguard/internal/editdist"
 )
 
 // Targets is the updates.targets section; check-config decodes it into
@@ -44,14 +44,8 @@ func (ts Targets) ConfigProblems() []config.Problem {
 			ip := at + "." + inst.role
 			before := len(ps)
 			c := inst.cfg
-			if u, err := url.Parse(c.URL); c.URL == "" || err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-				ps = append(ps, config.Problemf(ip+".url", "target %q %s: url must be the instance's http(s) base URL (got %q)", t.Name, inst.role, c.URL))
-			}
-			if !strings.HasPrefix(c.DatabaseURL, "postgres://") && !strings.HasPrefix(c.DatabaseURL, "postgresql://") {
-				ps = append(ps, config.Problemf(ip+".database_url", "target %q %s: database_url must be a postgres:// URL (got %q)", t.Name, inst.role, redactURL(c.DatabaseURL)))
-			}
-			if c.Backup.Dir == "" {
-				ps = append(ps, config.Problemf(ip+".backup", "target %q %s: backup.dir is required: every update starts with a verified backup", t.Name, inst.role))
+			for _, p := range commonProblems(*c) {
+				ps = append(ps, config.Problemf(ip+"."+p.key, "target %q %s: %s", t.Name, inst.role, p.reason))
 			}
 			// What is left is kind-specific (compose dir, helm release...):
 			// newInstance says it.
@@ -69,7 +63,7 @@ func (ts Targets) ConfigProblems() []config.Problem {
 func closest(s string, words []string) string {
 	best, bestD := "", 4
 	for _, w := range words {
-		if d := editDistance(s, w); d < bestD {
+		if d := editdist.Distance(s, w); d < bestD {
 			best, bestD = w, d
 		}
 	}
@@ -77,24 +71,4 @@ func closest(s string, words []string) string {
 		return ""
 	}
 	return fmt.Sprintf(" (did you mean %q?)", best)
-}
-
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur := make([]int, len(b)+1)
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev = cur
-	}
-	return prev[len(b)]
 }

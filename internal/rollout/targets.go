@@ -2,6 +2,7 @@ package rollout
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os/exec"
 	"path/filepath"
@@ -11,6 +12,7 @@ import (
 	"time"
 
 	"github.com/wootguard/wootguard/internal/backup"
+	"github.com/wootguard/wootguard/internal/config"
 )
 
 // Roles of the two instances of a target, in update order.
@@ -97,15 +99,29 @@ func NewTarget(c TargetConfig) (*Target, error) {
 	return t, nil
 }
 
-func newInstance(kind, role string, c InstanceConfig) (Instance, error) {
-	if c.URL == "" || !(strings.HasPrefix(c.URL, "http://") || strings.HasPrefix(c.URL, "https://")) {
-		return nil, fmt.Errorf("url must be the instance's http(s) base URL (got %q)", c.URL)
+// instanceProblem is a value of an instance that no kind can use, with
+// the key it sits at.
+type instanceProblem struct{ key, reason string }
+
+// commonProblems lists what every kind needs of an instance: newInstance
+// refuses the first, check-config reports each at its own key.
+func commonProblems(c InstanceConfig) []instanceProblem {
+	var ps []instanceProblem
+	if _, err := config.ParseUpstream(c.URL); err != nil {
+		ps = append(ps, instanceProblem{"url", fmt.Sprintf("url must be the instance's http(s) base URL (got %q)", c.URL)})
 	}
 	if !strings.HasPrefix(c.DatabaseURL, "postgres://") && !strings.HasPrefix(c.DatabaseURL, "postgresql://") {
-		return nil, fmt.Errorf("database_url must be a postgres:// URL")
+		ps = append(ps, instanceProblem{"database_url", fmt.Sprintf("database_url must be a postgres:// URL (got %q)", redactURL(c.DatabaseURL))})
 	}
 	if c.Backup.Dir == "" {
-		return nil, fmt.Errorf("backup.dir is required: every update starts with a verified backup")
+		ps = append(ps, instanceProblem{"backup", "backup.dir is required: every update starts with a verified backup"})
+	}
+	return ps
+}
+
+func newInstance(kind, role string, c InstanceConfig) (Instance, error) {
+	if ps := commonProblems(c); len(ps) > 0 {
+		return nil, errors.New(ps[0].reason)
 	}
 	base := baseInstance{role: role, cfg: c}
 	switch kind {

@@ -2,6 +2,7 @@ package rollout
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -160,5 +161,32 @@ func TestExecCommandExpansionAndShell(t *testing.T) {
 	}
 	if deploy[1].Env["DATABASE_URL"] != "postgres://u:pw@db/cw" {
 		t.Errorf("the real environment must keep the secret; only the display hides it")
+	}
+}
+
+// NewTarget refuses what check-config refuses: one list of checks serves
+// both, so a file that passes check-config does not fail at update time.
+func TestNewTargetRefusesWhatCheckConfigRefuses(t *testing.T) {
+	ok := InstanceConfig{URL: "http://127.0.0.1:3000", DatabaseURL: "postgres://db/cw", Backup: BackupConfig{Dir: "/b"}}
+	for _, c := range []struct {
+		name string
+		edit func(*InstanceConfig)
+		want string
+	}{
+		{"url without a host", func(c *InstanceConfig) { c.URL = "http://" }, "url must be the instance's http(s) base URL"},
+		{"url without a scheme", func(c *InstanceConfig) { c.URL = "127.0.0.1:3000" }, "url must be the instance's http(s) base URL"},
+		{"mysql database", func(c *InstanceConfig) { c.DatabaseURL = "mysql://x" }, `database_url must be a postgres:// URL (got "mysql://x")`},
+		{"no backup dir", func(c *InstanceConfig) { c.Backup.Dir = "" }, "backup.dir is required"},
+	} {
+		inst := ok
+		c.edit(&inst)
+		_, err := NewTarget(TargetConfig{Name: "main", Kind: "linux", Production: &inst})
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: NewTarget error %v, want %q", c.name, err, c.want)
+		}
+		ps := Targets{{Name: "main", Kind: "linux", Production: &inst}}.ConfigProblems()
+		if len(ps) != 1 || !strings.Contains(fmt.Sprint(ps[0]), c.want) {
+			t.Errorf("%s: check-config problems %v, want one with %q", c.name, ps, c.want)
+		}
 	}
 }

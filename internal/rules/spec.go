@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"time"
 
+	"go.yaml.in/yaml/v3"
+
 	"github.com/wootguard/wootguard/internal/units"
 )
 
@@ -147,14 +149,16 @@ type Duration time.Duration
 // UnmarshalYAML parses the forms Duration accepts. A bad value is
 // reported as a YAML type error, so that the decoder goes on and a config
 // check lists every problem of the file, not just the first.
-func (d *Duration) UnmarshalYAML(unmarshal func(any) error) error {
+// The node gives the value's line: an empty value ("") has no quoted text
+// by which the config package could find it.
+func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
 	var s string
-	if err := unmarshal(&s); err != nil {
-		return units.YAMLError(0, fmt.Errorf("want a duration like %s", units.DurationSyntax))
+	if err := n.Decode(&s); err != nil {
+		return units.YAMLError(n.Line, fmt.Errorf("want a duration like %s", units.DurationSyntax))
 	}
 	v, err := ParseDuration(s)
 	if err != nil {
-		return units.YAMLError(0, err)
+		return units.YAMLError(n.Line, err)
 	}
 	*d = Duration(v)
 	return nil

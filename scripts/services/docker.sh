@@ -1,5 +1,5 @@
 # Docker engine for the real-engine docker-compose update test
-# (internal/rollout/docker_e2e_test.go):
+# (cmd/wootguard/update_docker_test.go):
 #   WOOTGUARD_TEST_DOCKER_HOST  the daemon's socket, unix://…
 #   WOOTGUARD_TEST_DOCKER_BIN   a directory with Debian's docker and docker-compose
 # The daemon is private to this test run: its own data root, exec root,
