@@ -30,7 +30,7 @@ file is good, 1 when it is not. Use it before 'kill -HUP' or a restart.`)
 		fmt.Fprintln(env.Stderr, "wootguard check-config: give one config file")
 		return 2
 	}
-	cfg, err := config.Load(path, env.Getenv)
+	cfg, err := config.LoadLookup(path, env.lookup())
 	if err == nil {
 		err = config.CheckSections(path)
 	}

@@ -116,7 +116,7 @@ func reloadGateway(env *cliEnv, gw *gateway.Gateway, st *memory.Store, running *
 }
 
 func loadGatewayConfig(env *cliEnv, path, listen, upstream string) (*config.Gateway, error) {
-	cfg, err := config.Load(path, env.Getenv)
+	cfg, err := config.LoadLookup(path, env.lookup())
 	if err != nil {
 		return nil, err
 	}

@@ -43,6 +43,9 @@ type ClientIP struct {
 	// Header is the one forwarding header your proxy writes:
 	// x-forwarded-for (default) or forwarded (RFC 7239).
 	Header string `yaml:"header"`
+	// IPv6Prefix is the network length an IPv6 client is keyed by in
+	// "ip" keys (default 64: one /64 is one client; 128: each address).
+	IPv6Prefix *int `yaml:"ipv6_prefix"`
 }
 
 // Store selects the counter store.
@@ -126,7 +129,11 @@ type Gateway struct {
 	Server           Server
 	Warnings         []string
 	Raw              *File
+	IPv6Prefix       int // client_ip.ipv6_prefix
 }
+
+// DefaultIPv6Prefix is client_ip.ipv6_prefix's default.
+const DefaultIPv6Prefix = 64
 
 // Defaults of the gateway.
 const (
@@ -137,8 +144,18 @@ const (
 )
 
 // Load reads and checks the file at path (empty path: defaults only).
-// getenv supplies Chatwoot's environment variables for the preset.
+// getenv supplies Chatwoot's environment variables for the preset; an
+// empty value counts as unset (use LoadLookup to tell them apart, as
+// Chatwoot does: ENABLE_RACK_ATTACK= switches its rules off).
 func Load(path string, getenv func(string) string) (*Gateway, error) {
+	return LoadLookup(path, func(k string) (string, bool) {
+		v := getenv(k)
+		return v, v != ""
+	})
+}
+
+// LoadLookup is Load with an environment lookup such as os.LookupEnv.
+func LoadLookup(path string, lookup func(string) (string, bool)) (*Gateway, error) {
 	f := &File{}
 	var doc yaml.Node
 	if path != "" {
@@ -153,10 +170,10 @@ func Load(path string, getenv func(string) string) (*Gateway, error) {
 			return nil, err
 		}
 	}
-	return build(path, &doc, f, getenv)
+	return build(path, &doc, f, lookup)
 }
 
-func build(path string, doc *yaml.Node, f *File, getenv func(string) string) (*Gateway, error) {
+func build(path string, doc *yaml.Node, f *File, lookup func(string) (string, bool)) (*Gateway, error) {
 	var errs Errors
 	at := func(key, format string, args ...any) {
 		errs = append(errs, &Error{File: path, Line: lineOf(doc, key), Reason: fmt.Sprintf(format, args...)})
@@ -182,6 +199,13 @@ func build(path string, doc *yaml.Node, f *File, getenv func(string) string) (*G
 			continue
 		}
 		g.TrustedProxies = append(g.TrustedProxies, p)
+	}
+	g.IPv6Prefix = DefaultIPv6Prefix
+	if f.ClientIP.IPv6Prefix != nil {
+		g.IPv6Prefix = *f.ClientIP.IPv6Prefix
+		if g.IPv6Prefix < 1 || g.IPv6Prefix > 128 {
+			at("client_ip.ipv6_prefix", "ipv6_prefix must be from 1 to 128 (64: one /64 is one client; 128: every address)")
+		}
 	}
 	switch g.ClientIPHeader = or(f.ClientIP.Header, "x-forwarded-for"); g.ClientIPHeader {
 	case "x-forwarded-for", "forwarded":
@@ -229,7 +253,7 @@ func build(path string, doc *yaml.Node, f *File, getenv func(string) string) (*G
 		}
 	}
 
-	env := getenv
+	env := lookup
 	switch g.PresetName {
 	case "chatwoot":
 		if f.ChatwootEnvFile != "" {
@@ -237,14 +261,15 @@ func build(path string, doc *yaml.Node, f *File, getenv func(string) string) (*G
 			if err != nil {
 				at("chatwoot_env_file", "%v", err)
 			}
-			env = func(k string) string {
-				if v := getenv(k); v != "" {
-					return v
+			env = func(k string) (string, bool) {
+				if v, ok := lookup(k); ok {
+					return v, true
 				}
-				return fileEnv[k]
+				v, ok := fileEnv[k]
+				return v, ok
 			}
 		}
-		p, warnings := preset.Chatwoot(env)
+		p, warnings := preset.ChatwootEnv(env)
 		g.Warnings = append(g.Warnings, warnings...)
 		g.Spec = Merge(p, f.Spec)
 		g.StripExtension = true

@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"net/netip"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -28,6 +29,10 @@ type Options struct {
 	// StripExtension matches paths without their ".json"-style extension,
 	// as Chatwoot's rules do (default for the Chatwoot preset).
 	StripExtension bool
+	// IPv6Prefix keys an IPv6 client by its /IPv6Prefix network in "ip"
+	// keys (client_ip.ipv6_prefix; 0 or 128: the whole address). IPv4
+	// clients are always one address.
+	IPv6Prefix int
 }
 
 // Engine is a compiled rule set. It is safe for concurrent use.
@@ -47,7 +52,7 @@ func Compile(s Spec, o Options) (*Engine, error) {
 	if o.Prefix == "" {
 		o.Prefix = "wootguard"
 	}
-	c := &compiler{}
+	c := &compiler{ipv6: o.IPv6Prefix}
 	e := &Engine{opts: o}
 	seen := map[ruleKind]map[string]bool{}
 	names := func(k ruleKind) map[string]bool {
@@ -418,18 +423,18 @@ func (e *Engine) NeedsBody(method, rawPath, contentType string) bool {
 	}
 	r := &Request{Method: method, Path: rawPath}
 	path := r.NormalizedPath(e.opts.StripExtension)
-	ct, _ := bodyType(method, contentType)
-	overridable := method == "POST" && ct == formType // multipart uploads keep streaming
+	// Rack::MethodOverride reads _method from form and multipart bodies.
+	overridable := method == "POST" && !strings.Contains(strings.ToLower(contentType), "json")
 	for _, group := range [][]*rule{e.safelists, e.blocklists, e.bans, e.throttles, e.tracks} {
 		for _, rl := range group {
 			uses := rl.match != nil && rl.match.usesParams
 			for _, p := range rl.key {
 				uses = uses || p.usesParams()
 			}
-			if uses && rl.match.mayMatch("", path) {
+			if uses && rl.match.mayMatch(r, "", path) {
 				return true
 			}
-			if overridable && rl.match != nil && rl.match.bindsOtherMethod("POST") && rl.match.mayMatch("", path) {
+			if overridable && rl.match != nil && rl.match.bindsOtherMethod("POST") && rl.match.mayMatch(r, "", path) {
 				return true
 			}
 		}

@@ -88,6 +88,16 @@ type Match struct {
 	Header       map[string]string `yaml:"header"` // value "*" = present
 	IP           StringList        `yaml:"ip"`
 	Any          []Match           `yaml:"any"`
+	// StringParamPresent/Absent are Chatwoot's auth_param tests: present
+	// means a non-blank String (a JSON number, true or an array is no
+	// value at all).
+	StringParamPresent StringList `yaml:"string_param_present"`
+	StringParamAbsent  StringList `yaml:"string_param_absent"`
+	// Extensions says which path the path conditions see: "strip"
+	// (Chatwoot's path_without_extensions: "/auth/sign_in.json" is
+	// "/auth/sign_in") or "keep" (the whole normalized path, Chatwoot's
+	// req.path). Empty: the engine's default (strip for the preset).
+	Extensions string `yaml:"extensions"`
 }
 
 // StringList is a list that may be written as a single string.
