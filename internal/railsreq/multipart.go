@@ -18,10 +18,10 @@ var (
 )
 
 const (
-	partLimit          = 4096
-	fileLimit          = 128
-	dispositionMaxLen  = 1536
-	dispositionParams  = 16
+	partLimit         = 4096
+	fileLimit         = 128
+	dispositionMaxLen = 1536
+	dispositionParams = 16
 )
 
 // multipartBoundary returns Rack's boundary for a Content-Type, "" when

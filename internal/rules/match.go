@@ -268,7 +268,7 @@ func applyMods(v railsreq.Value, mods []keyMod) (railsreq.Value, bool) {
 	return v, true
 }
 
-// removeRubySpace is gsub(/\s+/, ''): Ruby's \s is ASCII white space.
+// removeRubySpace is gsub(/\s+/, ”): Ruby's \s is ASCII white space.
 func removeRubySpace(s string) string {
 	if !strings.ContainsAny(s, " \t\n\v\f\r") {
 		return s
@@ -395,7 +395,7 @@ func chatwootAuthEmail(r *Request) (railsreq.Value, bool) {
 
 // chatwootSuperAdminEmail is super_admin_login/email's older key:
 // params['email'].presence, then (a deliberate addition) the form's
-// super_admin[email], then .to_s.downcase.gsub(/\s+/, '') — so a request
+// super_admin[email], then .to_s.downcase.gsub(/\s+/, ”) — so a request
 // with neither is the one shared "" bucket, as in Chatwoot.
 func chatwootSuperAdminEmail(r *Request) railsreq.Value {
 	v, _ := r.view().Param("email")
