@@ -46,7 +46,7 @@ Example:
 	}
 	log := newLogger(env, cfg)
 	for _, w := range cfg.Warnings {
-		log.Warn("config: " + w)
+		logConfigWarning(log, w)
 	}
 	st := memory.New(memory.Options{MaxKeys: cfg.MaxKeys})
 	defer st.Close()
@@ -100,7 +100,7 @@ func reloadGateway(env *cliEnv, gw *gateway.Gateway, st *memory.Store, running *
 		var opts gateway.Options
 		if opts, err = gateway.FromConfig(cfg, st, log); err == nil {
 			for _, w := range cfg.Warnings {
-				log.Warn("config: " + w)
+				logConfigWarning(log, w)
 			}
 			if cfg.Listen != running.Listen || cfg.Upstream.String() != running.Upstream.String() ||
 				cfg.Server != running.Server || cfg.MaxKeys != running.MaxKeys || cfg.LogFormat != running.LogFormat || cfg.LogLevel != running.LogLevel {
