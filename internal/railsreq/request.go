@@ -221,3 +221,24 @@ func headerValues(h http.Header, canonical string) []string {
 	}
 	return h[alt]
 }
+
+// Params is the whole of ActionDispatch's params as a Hash:
+// request_parameters.merge(query_parameters) — body keys first, a key in
+// both takes the query's value in the body's place.
+func (r *Request) Params() (Value, error) {
+	if err := r.Err(); err != nil {
+		return Value{}, err
+	}
+	out := newHash()
+	if r.body != nil {
+		for i, k := range r.body.keys {
+			out.set(k, r.body.vals[i])
+		}
+	}
+	if r.query != nil {
+		for i, k := range r.query.keys {
+			out.set(k, r.query.vals[i])
+		}
+	}
+	return out.value(), nil
+}
