@@ -174,6 +174,14 @@ func appendDiscriminator(b []byte, rl *rule, r *Request, path string) ([]byte, b
 				found = true
 				break
 			}
+			if src.kind == srcIP && len(src.mods) == 0 {
+				if r.IP.IsValid() {
+					b = appendIP(b, r.IP, src.bits) // straight into the key: no allocation
+					found = true
+					break
+				}
+				continue
+			}
 			var v railsreq.Value
 			switch src.kind {
 			case srcIP:
