@@ -35,7 +35,9 @@ type node struct {
 	elems []*node
 }
 
-func newHash() *node { return &node{kind: Hash} }
+func newHash() *node {
+	return &node{kind: Hash, keys: make([]string, 0, 4), vals: make([]*node, 0, 4)}
+}
 
 func (n *node) get(k string) *node {
 	for i, key := range n.keys {

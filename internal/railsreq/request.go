@@ -164,18 +164,22 @@ func (r *Request) Param(name string) (Value, error) {
 	if err := r.Err(); err != nil {
 		return Value{}, err
 	}
-	path := splitName(name)
+	top, nested := name, []string(nil)
+	if strings.IndexByte(name, '[') > 0 {
+		path := splitName(name)
+		top, nested = path[0], path[1:]
+	}
 	var v *node
 	if r.query != nil {
-		v = r.query.get(path[0])
+		v = r.query.get(top)
 	}
 	if v == nil && r.body != nil {
-		v = r.body.get(path[0])
+		v = r.body.get(top)
 	}
 	if v == nil {
 		return Value{}, nil
 	}
-	for _, k := range path[1:] {
+	for _, k := range nested {
 		if v.kind != Hash {
 			return Value{}, nil
 		}
@@ -210,16 +214,43 @@ func (r *Request) AuthParam(name string) (string, bool, error) {
 }
 
 // headerValues reads a header as Puma and Rails see it: "Api-Access-Token"
-// and "api_access_token" are the same HTTP_API_ACCESS_TOKEN.
+// and "api_access_token" are the same HTTP_API_ACCESS_TOKEN. It does not
+// allocate.
 func headerValues(h http.Header, canonical string) []string {
 	if vs, ok := h[canonical]; ok {
 		return vs
 	}
-	alt := strings.ReplaceAll(canonical, "-", "_")
-	if vs, ok := h[http.CanonicalHeaderKey(alt)]; ok {
-		return vs
+	for k, vs := range h {
+		if sameHeader(k, canonical) {
+			return vs
+		}
 	}
-	return h[alt]
+	return nil
+}
+
+func sameHeader(a, b string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := 0; i < len(a); i++ {
+		x, y := a[i], b[i]
+		if x == '_' {
+			x = '-'
+		}
+		if y == '_' {
+			y = '-'
+		}
+		if 'A' <= x && x <= 'Z' {
+			x += 'a' - 'A'
+		}
+		if 'A' <= y && y <= 'Z' {
+			y += 'a' - 'A'
+		}
+		if x != y {
+			return false
+		}
+	}
+	return true
 }
 
 // Params is the whole of ActionDispatch's params as a Hash:
