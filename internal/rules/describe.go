@@ -103,6 +103,15 @@ func describeMatch(m *Match) string {
 	for _, p := range m.ParamAbsent {
 		parts = append(parts, "without "+p)
 	}
+	for _, p := range m.StringParamPresent {
+		parts = append(parts, "with string "+p)
+	}
+	for _, p := range m.StringParamAbsent {
+		parts = append(parts, "without string "+p)
+	}
+	if m.Extensions == "keep" {
+		parts = append(parts, "(whole path)")
+	}
 	for k, v := range m.Header {
 		parts = append(parts, "header "+k+"="+v)
 	}
