@@ -226,6 +226,18 @@ func fidelityRows() []fidelityReq {
 		{name: "query ; is not a separator", method: "POST", path: "/auth/sign_in?a=1;email=q@x.io", want: login("")},
 		{name: "login via query", method: "POST", path: "/auth/sign_in?email=Q@x.io", want: login("q@x.io")},
 		{name: "login GET is not a login", path: "/auth/sign_in?email=g@x.io"},
+		{name: "login multipart Name is not name", method: "POST", path: "/auth/sign_in", ct: "multipart/form-data; boundary=B", body: "--B\r\nContent-Disposition: form-data; Name=\"email\"\r\n\r\nx@x.io\r\n--B--\r\n", want: login(""),
+			oracleSkipped: "Rack 2 reads Name= case-insensitively; Rack 3.2 only the lower-case name parameter (railsreq TestBodies)"},
+		{name: "login multipart file named email", method: "POST", path: "/auth/sign_in", ct: "multipart/form-data; boundary=B", body: "--B\r\nContent-Disposition: form-data; name=\"email\"; filename=\"e.txt\"\r\n\r\nx@x.io\r\n--B--\r\n", want: login("")},
+		{name: "login multipart/mixed", method: "POST", path: "/auth/sign_in", ct: "multipart/mixed; boundary=B", body: "--B\r\nContent-Disposition: form-data; name=\"email\"\r\n\r\nmix@x.io\r\n--B--\r\n", want: login("mix@x.io")},
+		{name: "login multipart without boundary is a form", method: "POST", path: "/auth/sign_in", ct: "multipart/form-data", body: "email=nb@x.io", want: login("nb@x.io")},
+		{name: "login multipart unquoted name", method: "POST", path: "/auth/sign_in", ct: "multipart/form-data; boundary=B", body: "--B\r\nContent-Disposition: form-data; name=email\r\n\r\nuq@x.io\r\n--B--\r\n", want: login("uq@x.io")},
+		{name: "login form upper-case type", method: "POST", path: "/auth/sign_in", ct: "Application/X-WWW-Form-Urlencoded;charset=UTF-8", body: "email=up@x.io", want: login("up@x.io")},
+		{name: "login json nested email", method: "POST", path: "/auth/sign_in", ct: j, body: `{"user":{"email":"n@x.io"}}`, want: login("")},
+		{name: "login json top-level array", method: "POST", path: "/auth/sign_in", ct: j, body: `[{"email":"a@x.io"}]`, want: login("")},
+		{name: "login json duplicate key", method: "POST", path: "/auth/sign_in", ct: j, body: `{"email":"first@x.io","email":"last@x.io"}`, want: login("last@x.io")},
+		{name: "login json unicode email", method: "POST", path: "/auth/sign_in", ct: j, body: `{"email":"\u212Aelvin@X.io"}`, want: login("kelvin@x.io")},
+		{name: "login form repeated email", method: "POST", path: "/auth/sign_in", ct: f, body: "email=a@x.io&email=b@x.io", want: login("b@x.io")},
 		// MFA
 		{name: "mfa token", method: "POST", path: "/auth/sign_in", ct: j, body: `{"mfa_token":"Abc","code":"1"}`, want: map[string]string{"mfa_login/ip": ip, "mfa_login/token": "abc"}},
 		{name: "mfa token number", method: "POST", path: "/auth/sign_in", ct: j, body: `{"mfa_token":7,"email":"m@x.io"}`, want: login("m@x.io")},
@@ -433,6 +445,10 @@ func TestChatwootPresetAgainstRailsOracle(t *testing.T) {
 		ids[d.ID] = true
 	}
 	for _, q := range fidelityRows() {
+		if q.oracleSkipped != "" {
+			t.Logf("%s: not compared: %s", q.name, q.oracleSkipped)
+			continue
+		}
 		reset, err := http.Get(base + "/__oracle/reset")
 		if err != nil {
 			t.Fatal(err)

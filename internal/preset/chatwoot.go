@@ -218,8 +218,11 @@ func (p *builder) numDefault(name string, def int64) int64 {
 	}
 	n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
 	if err != nil || n < 0 {
-		p.warn("%s=%q is not a whole number: using the default %d (Chatwoot's to_i would read %s, a limit that throttles every request when 0)",
-			name, v, def, railsreq.RubyToI(v))
+		chatwoot := railsreq.RubyToI(v)
+		if chatwoot == "0" || strings.HasPrefix(chatwoot, "-") {
+			chatwoot += ", which throttles every request"
+		}
+		p.warn("%s=%q is not a whole number: using the default %d (Chatwoot's to_i would read %s)", name, v, def, chatwoot)
 		return def
 	}
 	if n == 0 {
