@@ -118,6 +118,7 @@ type fidelityReq struct {
 	method, path  string // path with its query
 	ct, body      string
 	header        map[string]string
+	headers       map[string][]string // repeated headers
 	ip            string // X-Forwarded-For; default 203.0.113.7
 	safe          bool   // safelisted: nothing counts, not even req/ip
 	want          map[string]string
@@ -145,6 +146,9 @@ func (q fidelityReq) httpRequest(t *testing.T, base string) *http.Request {
 	hr.Header.Set("X-Forwarded-For", q.client())
 	for k, v := range q.header {
 		hr.Header[k] = []string{v} // as given: underscores stay
+	}
+	for k, vs := range q.headers {
+		hr.Header[k] = vs
 	}
 	return hr
 }
@@ -238,6 +242,8 @@ func fidelityRows() []fidelityReq {
 		{name: "login json duplicate key", method: "POST", path: "/auth/sign_in", ct: j, body: `{"email":"first@x.io","email":"last@x.io"}`, want: login("last@x.io")},
 		{name: "login json unicode email", method: "POST", path: "/auth/sign_in", ct: j, body: `{"email":"\u212Aelvin@X.io"}`, want: login("kelvin@x.io")},
 		{name: "login form repeated email", method: "POST", path: "/auth/sign_in", ct: f, body: "email=a@x.io&email=b@x.io", want: login("b@x.io")},
+		{name: "login repeated email header", method: "POST", path: "/auth/sign_in", headers: map[string][]string{"Email": {"a@x.io", "b@x.io"}}, want: login("a@x.io,b@x.io")},
+		{name: "repeated override header", method: "POST", path: "/api/v1/accounts/9/conversations/12", headers: map[string][]string{"X-Http-Method-Override": {"DELETE", "DELETE"}}},
 		// MFA
 		{name: "mfa token", method: "POST", path: "/auth/sign_in", ct: j, body: `{"mfa_token":"Abc","code":"1"}`, want: map[string]string{"mfa_login/ip": ip, "mfa_login/token": "abc"}},
 		{name: "mfa token number", method: "POST", path: "/auth/sign_in", ct: j, body: `{"mfa_token":7,"email":"m@x.io"}`, want: login("m@x.io")},

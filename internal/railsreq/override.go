@@ -46,7 +46,7 @@ func (r *Request) MethodOverride() string {
 		if len(vs) == 0 {
 			return r.Method
 		}
-		m = vs[0]
+		m = strings.Join(vs, ", ") // Puma joins a repeated header
 	}
 	m = rubyUpcase(m)
 	if slices.Contains(rackMethods, m) {

@@ -193,7 +193,7 @@ func appendDiscriminator(b []byte, rl *rule, r *Request, path string) ([]byte, b
 				found = v.Kind != railsreq.Missing && v.Kind != railsreq.Nil
 			case srcHeader:
 				if vs, ok := headerValues(r.Header, src.name); ok && len(vs) > 0 {
-					v, found = railsreq.Str(vs[0]), true
+					v, found = railsreq.Str(headerValue(r.Header, src.name)), true
 				}
 			case srcCapture:
 				p := path
@@ -340,7 +340,7 @@ func isRubySpace(c byte) bool {
 // else gives the token itself, and an empty token gives nothing. Without
 // Bearer: the uid header, else the api_access_token header.
 func chatwootAPIUser(r *Request) (railsreq.Value, bool) {
-	scheme, token, hasToken := rubySplit2(r.Header.Get("Authorization"))
+	scheme, token, hasToken := rubySplit2(headerValue(r.Header, "Authorization"))
 	if strings.EqualFold(scheme, "Bearer") {
 		words := strings.FieldsFunc(token, isAwkSpace)
 		last := ""

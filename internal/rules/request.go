@@ -93,10 +93,14 @@ func (r *Request) methodOverride() string {
 }
 
 // headerValue reads a header the way Puma and Rails see it: "Api-Access-Token"
-// and "api_access_token" are the same HTTP_API_ACCESS_TOKEN.
+// and "api_access_token" are the same HTTP_API_ACCESS_TOKEN, and a
+// repeated header is one value joined with ", ".
 func headerValue(h http.Header, canonical string) string {
 	if vs, ok := headerValues(h, canonical); ok && len(vs) > 0 {
-		return vs[0]
+		if len(vs) == 1 {
+			return vs[0]
+		}
+		return strings.Join(vs, ", ")
 	}
 	return ""
 }
