@@ -119,8 +119,8 @@ type fidelityReq struct {
 	ct, body      string
 	header        map[string]string
 	headers       map[string][]string // repeated headers
-	ip            string // X-Forwarded-For; default 203.0.113.7
-	safe          bool   // safelisted: nothing counts, not even req/ip
+	ip            string              // X-Forwarded-For; default 203.0.113.7
+	safe          bool                // safelisted: nothing counts, not even req/ip
 	want          map[string]string
 	diff          string // a preset.Differences ID: Chatwoot counts otherwise
 	oracleSkipped string // why the Rack 2 oracle cannot judge this row
