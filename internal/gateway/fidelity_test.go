@@ -335,6 +335,7 @@ func fidelityRows() []fidelityReq {
 		{name: "broken json fails closed", method: "POST", path: "/auth/sign_in", ct: j, body: `{"email":"x@x.io"`, diff: "fail-closed", want: unparsed},
 		{name: "invalid utf-8 fails closed", method: "POST", path: "/auth/sign_in", ct: f, body: "email=%FF@x.io", diff: "fail-closed", want: unparsed},
 		{name: "bad escape fails closed", method: "POST", path: "/auth/sign_in?x=%zz", ct: j, body: `{"email":"x@x.io"}`, diff: "fail-closed", want: unparsed},
+		{name: "content type Rails rejects fails closed", method: "POST", path: "/auth/sign_in", ct: "application json", body: `{"email":"x@x.io"}`, diff: "fail-closed", want: unparsed},
 		{name: "unparsed mfa token still counts login", method: "POST", path: "/auth/sign_in", ct: j, body: `{"mfa_token":"x"`, diff: "fail-closed", want: unparsed},
 	}
 }
