@@ -292,6 +292,8 @@ func fidelityRows() []fidelityReq {
 		{name: "health", path: "/health", safe: true},
 		{name: "health trailing slash", path: "/health/", safe: true},
 		{name: "health.json is counted", path: "/health.json"},
+		{name: "encoded health is counted", path: "/%68ealth"},
+		{name: "health double slash", path: "//health", safe: true},
 		// application API
 		{name: "transcript", path: "/api/v1/accounts/9/conversations/3/transcript", want: map[string]string{"/api/v1/accounts/:account_id/conversations/:conversation_id/transcript": "9"}},
 		{name: "transcript .json keeps matching", path: "/api/v1/accounts/9/conversations/3/transcript.json", want: map[string]string{"/api/v1/accounts/:account_id/conversations/:conversation_id/transcript": "9"}},

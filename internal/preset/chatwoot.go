@@ -59,8 +59,9 @@ func ChatwootEnv(lookup func(string) (string, bool)) (rules.Spec, []string) {
 	}
 	s.Safelists = []rules.ListRule{
 		{Name: "trusted IPs", IP: allowed, Source: Source},
-		// req.path == '/health': the whole path, so /health.json counts.
-		{Name: "health check", Match: &rules.Match{Path: list("/health"), Extensions: "keep"}, Source: Source},
+		// req.path == '/health': the whole path, not decoded, so
+		// /health.json and /%68ealth count as they do in Chatwoot.
+		{Name: "health check", Match: &rules.Match{Path: list("/health"), Extensions: "exact"}, Source: Source},
 	}
 
 	// post is "req.path_without_extensions == path && req.post?".

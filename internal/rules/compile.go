@@ -87,6 +87,7 @@ const (
 	viewDefault pathView = iota // the engine's StripExtension
 	viewStrip
 	viewKeep
+	viewExact // not decoded: Rack::Attack's req.path
 )
 
 type headerCond struct {
@@ -283,8 +284,10 @@ func (c *compiler) matcher(path string, m *Match) *matcher {
 		out.ext = viewStrip
 	case "keep":
 		out.ext = viewKeep
+	case "exact":
+		out.ext = viewExact
 	default:
-		c.errf(path+".extensions", "unknown extensions %q: want strip or keep", m.Extensions)
+		c.errf(path+".extensions", "unknown extensions %q: want strip, keep or exact", m.Extensions)
 	}
 	for name, v := range m.Header {
 		if strings.TrimSpace(name) == "" {

@@ -109,8 +109,11 @@ func describeMatch(m *Match) string {
 	for _, p := range m.StringParamAbsent {
 		parts = append(parts, "without string "+p)
 	}
-	if m.Extensions == "keep" {
+	switch m.Extensions {
+	case "keep":
 		parts = append(parts, "(whole path)")
+	case "exact":
+		parts = append(parts, "(exact path, not decoded)")
 	}
 	for k, v := range m.Header {
 		parts = append(parts, "header "+k+"="+v)

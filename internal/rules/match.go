@@ -70,6 +70,8 @@ func (m *matcher) pathOf(r *Request, path string) string {
 		return r.NormalizedPath(true)
 	case viewKeep:
 		return r.NormalizedPath(false)
+	case viewExact:
+		return r.journeyPath()
 	}
 	return path
 }

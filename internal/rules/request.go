@@ -31,6 +31,16 @@ type Request struct {
 	fullReady  bool
 	bare       string // and without extensions
 	bareReady  bool
+	journey    string // normalized, not decoded
+	journeyOK  bool
+}
+
+func (r *Request) journeyPath() string {
+	if !r.journeyOK {
+		r.journey = railsreq.JourneyPath(r.Path)
+		r.journeyOK = true
+	}
+	return r.journey
 }
 
 // view is the request as Rails reads it.

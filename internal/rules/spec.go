@@ -95,8 +95,10 @@ type Match struct {
 	StringParamAbsent  StringList `yaml:"string_param_absent"`
 	// Extensions says which path the path conditions see: "strip"
 	// (Chatwoot's path_without_extensions: "/auth/sign_in.json" is
-	// "/auth/sign_in") or "keep" (the whole normalized path, Chatwoot's
-	// req.path). Empty: the engine's default (strip for the preset).
+	// "/auth/sign_in"), "keep" (the whole normalized path) or "exact"
+	// (Rack::Attack's req.path: normalized but not percent-decoded — for
+	// safelists, where decoding would let more requests skip the rules).
+	// Empty: the engine's default (strip for the preset).
 	Extensions string `yaml:"extensions"`
 }
 
