@@ -13,7 +13,7 @@ type Difference struct {
 
 // Differences are all the deliberate differences, in the README's order.
 var Differences = []Difference{
-	{"percent-decoding", "Paths are percent-decoded before matching (`/auth/sign%5Fin` is `/auth/sign_in`).",
+	{"percent-decoding", "Paths are percent-decoded before matching (`/auth/sign%5Fin` is `/auth/sign_in`); the `/health` safelist alone compares the exact path.",
 		"Rails routes the decoded path, so an escape must not dodge a throttle."},
 	{"query-over-body", "Param keys (email, tokens) read ActionDispatch's params, where the query string wins over the body.",
 		"That is the value Devise and the controllers authenticate with; Chatwoot's Rack params let the body win."},
