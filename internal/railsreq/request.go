@@ -275,3 +275,26 @@ func (r *Request) Params() (Value, error) {
 	}
 	return out.value(), nil
 }
+
+// QueryErr reports whether the query string alone is unreadable.
+func (r *Request) QueryErr() error {
+	r.parseQuery()
+	if r.queryErr != nil {
+		return unreadable{r.queryErr}
+	}
+	return nil
+}
+
+// InQuery reports whether the query string has the top-level key of
+// name ("a" of "a[b]"), so that Rails' params take it from there whatever
+// the body says.
+func (r *Request) InQuery(name string) bool {
+	r.parseQuery()
+	if r.query == nil {
+		return false
+	}
+	if i := strings.IndexByte(name, '['); i > 0 {
+		name = name[:i]
+	}
+	return r.query.get(name) != nil
+}

@@ -451,3 +451,35 @@ func (k keyPart) usesCapture() bool {
 	}
 	return false
 }
+
+// paramNames lists the params rl reads (conditions and keys).
+func (rl *rule) paramNames() []string {
+	var out []string
+	var walk func(m *matcher)
+	walk = func(m *matcher) {
+		if m == nil {
+			return
+		}
+		out = append(out, m.present...)
+		out = append(out, m.absent...)
+		out = append(out, m.strPresent...)
+		out = append(out, m.strAbsent...)
+		for _, sub := range m.any {
+			walk(sub)
+		}
+	}
+	walk(rl.match)
+	for _, part := range rl.key {
+		for _, src := range part {
+			switch src.kind {
+			case srcParam:
+				out = append(out, src.name)
+			case srcAuthEmail:
+				out = append(out, "email")
+			case srcSuperAdminEmail:
+				out = append(out, "email", "super_admin")
+			}
+		}
+	}
+	return out
+}

@@ -418,10 +418,18 @@ func (e *Engine) ReportResponse(ctx context.Context, now time.Time, p Pending, s
 // params, or a form POST could carry a _method override for a rule bound
 // to another method. Other bodies stream through unread.
 func (e *Engine) NeedsBody(method, rawPath, contentType string) bool {
+	return e.NeedsBodyFor(method, rawPath, "", contentType)
+}
+
+// NeedsBodyFor is NeedsBody knowing the query string: a rule whose every
+// param is a top-level key of the query (which wins over the body in
+// Rails' params) does not need the body — so a widget upload with
+// ?website_token=… streams through.
+func (e *Engine) NeedsBodyFor(method, rawPath, rawQuery, contentType string) bool {
 	if !BodyIsParsed(method, contentType) {
 		return false
 	}
-	r := &Request{Method: method, Path: rawPath}
+	r := &Request{Method: method, Path: rawPath, RawQuery: rawQuery}
 	path := r.NormalizedPath(e.opts.StripExtension)
 	// Rack::MethodOverride reads _method from form and multipart bodies.
 	overridable := method == "POST" && !strings.Contains(strings.ToLower(contentType), "json")
@@ -431,7 +439,7 @@ func (e *Engine) NeedsBody(method, rawPath, contentType string) bool {
 			for _, p := range rl.key {
 				uses = uses || p.usesParams()
 			}
-			if uses && rl.match.mayMatch(r, "", path) {
+			if uses && rl.match.mayMatch(r, "", path) && !r.queryDecides(rl) {
 				return true
 			}
 			if overridable && rl.match != nil && rl.match.bindsOtherMethod("POST") && rl.match.mayMatch(r, "", path) {
@@ -440,6 +448,20 @@ func (e *Engine) NeedsBody(method, rawPath, contentType string) bool {
 		}
 	}
 	return false
+}
+
+// queryDecides reports whether every param rl reads is a top-level key
+// of a readable query string.
+func (r *Request) queryDecides(rl *rule) bool {
+	if r.RawQuery == "" || r.view().QueryErr() != nil {
+		return false
+	}
+	for _, name := range rl.paramNames() {
+		if !r.view().InQuery(name) {
+			return false
+		}
+	}
+	return true
 }
 
 // ttl is Rack::Attack's expires_in: to the end of the window plus one
