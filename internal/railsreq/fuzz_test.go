@@ -148,7 +148,8 @@ func FuzzMultipartParams(f *testing.F) {
 		if w.WriteField(name, value) != nil || w.WriteField("zz", "last") != nil || w.Close() != nil {
 			return
 		}
-		if name == "" || strings.ContainsAny(name, "[]\r\n\\;") || name == "zz" || !utf8.ValidString(value) || strings.Contains(value, "--"+boundary) {
+		// Rack ignores a Content-Disposition longer than 1536 bytes.
+		if name == "" || len(name) > 1400 || strings.ContainsAny(name, "[]\r\n\\;") || name == "zz" || !utf8.ValidString(value) || strings.Contains(value, "--"+boundary) {
 			return
 		}
 		r := &Request{Method: "POST", Header: http.Header{"Content-Type": {w.FormDataContentType()}}, Body: b.Bytes()}
