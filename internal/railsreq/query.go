@@ -33,31 +33,56 @@ type node struct {
 	keys  []string
 	vals  []*node
 	elems []*node
+	index map[string]int // key → position, once a hash has many keys
 }
+
+// indexFrom is the size from which a hash keeps an index, so that a body
+// of thousands of distinct names costs linear time, not quadratic.
+const indexFrom = 16
 
 func newHash() *node {
 	return &node{kind: Hash, keys: make([]string, 0, 4), vals: make([]*node, 0, 4)}
 }
 
-func (n *node) get(k string) *node {
+func (n *node) find(k string) int {
+	if n.index != nil {
+		if i, ok := n.index[k]; ok {
+			return i
+		}
+		return -1
+	}
 	for i, key := range n.keys {
 		if key == k {
-			return n.vals[i]
+			return i
 		}
+	}
+	return -1
+}
+
+func (n *node) get(k string) *node {
+	if i := n.find(k); i >= 0 {
+		return n.vals[i]
 	}
 	return nil
 }
 
 // set is Ruby's hash[k] = v: a new key goes last, an old one keeps its place.
 func (n *node) set(k string, v *node) {
-	for i, key := range n.keys {
-		if key == k {
-			n.vals[i] = v
-			return
-		}
+	if i := n.find(k); i >= 0 {
+		n.vals[i] = v
+		return
 	}
 	n.keys = append(n.keys, k)
 	n.vals = append(n.vals, v)
+	switch {
+	case n.index != nil:
+		n.index[k] = len(n.keys) - 1
+	case len(n.keys) >= indexFrom:
+		n.index = make(map[string]int, 2*len(n.keys))
+		for i, key := range n.keys {
+			n.index[key] = i
+		}
+	}
 }
 
 // value converts the tree to a Value as ActionDispatch hands it on:
