@@ -84,10 +84,22 @@ type presetRig struct {
 }
 
 func newPresetRig(t *testing.T, env map[string]string) *presetRig {
+	return newPresetRigFile(t, env, "")
+}
+
+// newPresetRigFile also reads Chatwoot's variables from a .env file
+// (where an empty value is set, not missing).
+func newPresetRigFile(t *testing.T, env map[string]string, dotenv string) *presetRig {
 	t.Helper()
 	up := newUpstream(t)
-	path := filepath.Join(t.TempDir(), "wootguard.yaml")
-	if err := os.WriteFile(path, []byte("upstream: "+up.URL+"\nclient_ip: {trusted_proxies: [127.0.0.1]}\n"), 0o644); err != nil {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "wootguard.yaml")
+	yaml := "upstream: " + up.URL + "\nclient_ip: {trusted_proxies: [127.0.0.1]}\n"
+	if dotenv != "" {
+		os.WriteFile(filepath.Join(dir, ".env"), []byte(dotenv), 0o600)
+		yaml += "chatwoot_env_file: .env\n"
+	}
+	if err := os.WriteFile(path, []byte(yaml), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	cfg, err := config.Load(path, func(k string) string { return env[k] })
@@ -529,6 +541,34 @@ func TestQueryDecidesNoBodyBuffering(t *testing.T) {
 		resp.Body.Close()
 		if got := rig.rec.take(rig.names); resp.StatusCode != tc.status || !mapsEqual(got, tc.want) {
 			t.Errorf("%s: %d counted %v, want %d %v", tc.target, resp.StatusCode, fmtMap(got), tc.status, fmtMap(tc.want))
+		}
+	}
+}
+
+// TestChatwootEnvCastsThroughProxy: switches are cast as Chatwoot casts
+// them (ActiveModel::Type::Boolean), seen from the counted requests.
+func TestChatwootEnvCastsThroughProxy(t *testing.T) {
+	login := fidelityReq{method: "POST", path: "/auth/sign_in", ct: "application/json", body: `{"email":"a@x.io"}`}
+	widget := fidelityReq{method: "POST", path: "/api/v1/widget/conversations?website_token=wt"}
+	for _, tc := range []struct {
+		name         string
+		env          map[string]string
+		dotenv       string
+		login, wdget bool
+	}{
+		{"defaults", nil, "", true, true},
+		{"rack attack empty in .env is off", nil, "ENABLE_RACK_ATTACK=\n", false, false},
+		{"rack attack 0", map[string]string{"ENABLE_RACK_ATTACK": "0"}, "", false, false},
+		{"rack attack False is on", map[string]string{"ENABLE_RACK_ATTACK": "False"}, "", true, true},
+		{"widget api f", map[string]string{"ENABLE_RACK_ATTACK_WIDGET_API": "f"}, "", true, false},
+		{"widget conversations OFF", map[string]string{"ENABLE_RACK_ATTACK_WIDGET_CONVERSATIONS": "OFF"}, "", true, false},
+		{"widget conversations off-ish is on", map[string]string{"ENABLE_RACK_ATTACK_WIDGET_CONVERSATIONS": "Off"}, "", true, true},
+	} {
+		rig := newPresetRigFile(t, tc.env, tc.dotenv)
+		_, gotLogin := rig.send(login)["login/email"]
+		_, gotWidget := rig.send(widget)["api/v1/widget/conversations"]
+		if gotLogin != tc.login || gotWidget != tc.wdget {
+			t.Errorf("%s: login counted %v, widget counted %v; want %v, %v", tc.name, gotLogin, gotWidget, tc.login, tc.wdget)
 		}
 	}
 }
