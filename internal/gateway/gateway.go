@@ -144,7 +144,8 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 
 	req := &rules.Request{Method: r.Method, Path: r.URL.EscapedPath(), RawQuery: r.URL.RawQuery, IP: client, Header: r.Header}
-	if r.Body != nil && r.Body != http.NoBody && o.Engine.NeedsBodyFor(r.Method, req.Path, req.RawQuery, r.Header.Get("Content-Type")) {
+	req.BodyUnread = r.Body != nil && r.Body != http.NoBody
+	if req.BodyUnread && o.Engine.NeedsBodyFor(r.Method, req.Path, req.RawQuery, r.Header.Get("Content-Type")) {
 		// Bound the time a client may take to send a body we must read
 		// (slowloris on bodies); streamed bodies are Chatwoot's to time.
 		rc := http.NewResponseController(w)
@@ -156,7 +157,7 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if !ok {
 			return
 		}
-		req.Body = body
+		req.Body, req.BodyUnread = body, false
 		r.Body = io.NopCloser(bytes.NewReader(body))
 	}
 

@@ -134,30 +134,31 @@ func ChatwootEnv(lookup func(string) (string, bool)) (rules.Spec, []string) {
 			}
 		}
 	}
-	// Record ids are any segment, keyed by Ruby's to_i ("09", "9-x" and
-	// "9" are account 9 in Rails): see Differences.
+	// Record ids are any segment Ruby's to_i reads as a number, keyed by
+	// it ("09", "9-x" and "9" are account 9 in Rails): see Differences.
+	const id = `(\s*[+-]?\d[^/]*)`
 	account := list("int(capture:1)")
 	apiUser := list("chatwoot:api_user", "int(capture:1)")
 	userLevel := p.num("RATE_LIMIT_REPORTS_API_USER_LEVEL", 100)
 	s.Throttles = append(s.Throttles,
 		p.t("/api/v1/accounts/:account_id/conversations/:conversation_id/transcript", p.num("RATE_LIMIT_CONVERSATION_TRANSCRIPT", 1000), time.Hour,
-			account, re("", "keep", `/api/v1/accounts/([^/]+)/conversations/([^/]+)/transcript`)),
+			account, re("", "keep", "/api/v1/accounts/"+id+"/conversations/"+id+"/transcript")),
 		p.t("/api/v1/accounts/:account_id/conversations/:id DELETE", p.num("RATE_LIMIT_CONVERSATION_DELETE", 60), time.Minute,
-			account, re("DELETE", "strip", `^/api/v1/accounts/([^/]+)/conversations/([^/]+)/?$`)),
+			account, re("DELETE", "strip", "^/api/v1/accounts/"+id+"/conversations/"+id+"/?$")),
 		p.t("/api/v1/accounts/:account_id/agents POST", p.num("RATE_LIMIT_AGENT_CREATE", 100), 24*time.Hour,
-			account, re("POST", "strip", `^/api/v1/accounts/([^/]+)/agents(?:/bulk_create)?/?$`)),
+			account, re("POST", "strip", "^/api/v1/accounts/"+id+"/agents(?:/bulk_create)?/?$")),
 		p.t("/api/v1/accounts/:account_id/agents/:id DELETE", p.num("RATE_LIMIT_AGENT_DELETE", 50), 24*time.Hour,
-			account, re("DELETE", "strip", `^/api/v1/accounts/([^/]+)/agents/([^/]+)/?$`)),
-		p.t("/api/v1/accounts/:account_id/upload", 60, time.Hour, account, re("", "keep", `/api/v1/accounts/([^/]+)/upload`)),
+			account, re("DELETE", "strip", "^/api/v1/accounts/"+id+"/agents/"+id+"/?$")),
+		p.t("/api/v1/accounts/:account_id/upload", 60, time.Hour, account, re("", "keep", "/api/v1/accounts/"+id+"/upload")),
 		p.t("/api/v1/accounts/:account_id/contacts/search", p.num("RATE_LIMIT_CONTACT_SEARCH", 100), time.Minute,
-			account, re("", "keep", `/api/v1/accounts/([^/]+)/contacts/search`)),
+			account, re("", "keep", "/api/v1/accounts/"+id+"/contacts/search")),
 		p.t("/api/v2/accounts/:account_id/reports/drilldown/user", p.numDefault("RATE_LIMIT_REPORTS_DRILLDOWN_API_USER_LEVEL", max(userLevel/10, 1)), time.Minute,
-			apiUser, re("GET", "strip", `^/api/v2/accounts/([^/]+)/reports/drilldown$`)),
-		p.t("/api/v2/accounts/:account_id/reports/user", userLevel, time.Minute, apiUser, re("", "keep", `/api/v2/accounts/([^/]+)/reports`)),
+			apiUser, re("GET", "strip", "^/api/v2/accounts/"+id+"/reports/drilldown$")),
+		p.t("/api/v2/accounts/:account_id/reports/user", userLevel, time.Minute, apiUser, re("", "keep", "/api/v2/accounts/"+id+"/reports")),
 		p.t("/api/v2/accounts/:account_id/reports", p.num("RATE_LIMIT_REPORTS_API_ACCOUNT_LEVEL", 1000), time.Minute,
-			account, re("", "keep", `/api/v2/accounts/([^/]+)/reports`)),
+			account, re("", "keep", "/api/v2/accounts/"+id+"/reports")),
 		p.t("/api/v1/accounts/:account_id/conversations/meta/user", p.num("RATE_LIMIT_CONVERSATIONS_META", 30), time.Minute,
-			apiUser, re("GET", "keep", `/api/v1/accounts/([^/]+)/conversations/meta`)),
+			apiUser, re("GET", "keep", "/api/v1/accounts/"+id+"/conversations/meta")),
 	)
 	return s, p.warnings
 }

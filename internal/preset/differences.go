@@ -29,6 +29,8 @@ var Differences = []Difference{
 		"The super-admin form posts the nested name, so Chatwoot's rule never keyed on the email."},
 	{"fail-closed", "When Rails' params cannot be known (unparseable JSON, a malformed form, multipart or query, invalid UTF-8, a Content-Type Rails rejects), a rule that reads a param counts the request as `<unparsed>:CLIENT` and its param conditions hold.",
 		"Chatwoot's `auth_param` rescues to nil and skips the rule; a throttle must not be switched off by a body it cannot read."},
+	{"unread-form-override", "A form or multipart POST whose body no rule needs is not read: it stays a POST for the POST rules, whatever `_method` or `X-HTTP-Method-Override` it carries.",
+		"Finding `_method` would mean buffering every upload; as a POST it can only be counted by more rules (a rule of another method that could match makes wootguard read the body)."},
 	{"uploaded-file-key", "A param that is an uploaded file keys as `<file>`.",
 		"In Ruby its to_s carries an object address: a new bucket per request."},
 	{"rails-env-ignored", "`RAILS_ENV` is not read: the preset applies whatever it says.",

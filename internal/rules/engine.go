@@ -442,6 +442,8 @@ func (e *Engine) NeedsBodyFor(method, rawPath, rawQuery, contentType string) boo
 			if uses && rl.match.mayMatch(r, "", path) && !r.queryDecides(rl) {
 				return true
 			}
+			// A POST whose form body is not read keeps POST (see
+			// Request.BodyUnread), so only rules of other methods need it.
 			if overridable && rl.match != nil && rl.match.bindsOtherMethod("POST") && rl.match.mayMatch(r, "", path) {
 				return true
 			}

@@ -33,6 +33,12 @@ type Request struct {
 	bareReady  bool
 	journey    string // normalized, not decoded
 	journeyOK  bool
+
+	// BodyUnread says the request has a body the gateway did not read
+	// (no rule needed it). A form POST then keeps POST: its _method
+	// would decide before X-HTTP-Method-Override, so the header alone
+	// must not move it out of the POST rules.
+	BodyUnread bool
 }
 
 func (r *Request) journeyPath() string {
@@ -94,6 +100,10 @@ func BodyIsParsed(method, contentType string) bool {
 // method stays.
 func (r *Request) methodOverride() string {
 	if r.Method != "POST" {
+		return ""
+	}
+	if r.BodyUnread && r.Body == nil && BodyIsParsed(r.Method, r.Header.Get("Content-Type")) &&
+		!strings.Contains(strings.ToLower(r.Header.Get("Content-Type")), "json") {
 		return ""
 	}
 	if m := r.view().MethodOverride(); m != r.Method {
