@@ -23,7 +23,7 @@ var Differences = []Difference{
 		"Chatwoot's `to_i` makes it 0, which throttles every request."},
 	{"ipv6-prefix", "IPv6 clients are keyed by their /64 (`client_ip.ipv6_prefix`); an IPv4 client is one address.",
 		"One host owns a whole /64: per-address keys let it rotate addresses forever."},
-	{"record-id-aliases", "Account (and conversation, agent) ids are any path segment, keyed by Ruby's `to_i`: `/accounts/09/` and `/accounts/9-x/` are account 9.",
+	{"record-id-aliases", "Account (and conversation, agent) ids are any path segment Ruby's `to_i` reads as a number, keyed by it: `/accounts/09/` and `/accounts/9-x/` are account 9.",
 		"Rails' `Account.find` reads them so; Chatwoot's `\\d+` let each alias have its own bucket or none."},
 	{"super-admin-nested-email", "`super_admin_login/email` also reads `super_admin[email]`; with neither, the shared `\"\"` bucket stays.",
 		"The super-admin form posts the nested name, so Chatwoot's rule never keyed on the email."},
