@@ -34,7 +34,7 @@ error. Use it before 'kill -HUP', a restart or an update.`)
 		fmt.Fprintln(env.Stderr, "wootguard check-config: give one config file")
 		return 2
 	}
-	cfg, err := config.CheckFile(path, env.Getenv)
+	cfg, err := config.CheckFile(path, env.lookup())
 	if err != nil {
 		fmt.Fprintln(env.Stderr, err)
 		if es, ok := err.(config.Errors); ok && len(es) > 1 {

@@ -47,7 +47,7 @@ Example:
 	}
 	log := newLogger(env, cfg)
 	for _, w := range cfg.Warnings {
-		log.Warn("config: " + w)
+		logConfigWarning(log, w)
 	}
 	st := memory.New(memory.Options{MaxKeys: cfg.MaxKeys})
 	defer st.Close()
@@ -127,7 +127,7 @@ func reloadGateway(env *cliEnv, gw *gateway.Gateway, st *memory.Store, running *
 		var opts gateway.Options
 		if opts, err = gateway.FromConfig(cfg, st, log); err == nil {
 			for _, w := range cfg.Warnings {
-				log.Warn("config: " + w)
+				logConfigWarning(log, w)
 			}
 			if cfg.Listen != running.Listen || cfg.Upstream.String() != running.Upstream.String() ||
 				cfg.Server != running.Server || cfg.MaxKeys != running.MaxKeys || cfg.LogFormat != running.LogFormat || cfg.LogLevel != running.LogLevel ||
@@ -144,7 +144,7 @@ func reloadGateway(env *cliEnv, gw *gateway.Gateway, st *memory.Store, running *
 }
 
 func loadGatewayConfig(env *cliEnv, path, listen, upstream string) (*config.Gateway, error) {
-	cfg, err := config.Load(path, env.Getenv)
+	cfg, err := config.LoadLookup(path, env.lookup())
 	if err != nil {
 		return nil, err
 	}

@@ -35,6 +35,20 @@ type cliEnv struct {
 	Stdout io.Writer
 	Stderr io.Writer
 	Getenv func(string) string
+	// LookupEnv tells an empty variable from an unset one (nil: Getenv,
+	// empty meaning unset).
+	LookupEnv func(string) (string, bool)
+}
+
+// lookup is LookupEnv, or Getenv with "" as unset.
+func (e *cliEnv) lookup() func(string) (string, bool) {
+	if e.LookupEnv != nil {
+		return e.LookupEnv
+	}
+	return func(k string) (string, bool) {
+		v := e.Getenv(k)
+		return v, v != ""
+	}
 }
 
 var commands = map[string]*command{}
@@ -48,7 +62,7 @@ func register(c *command) {
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	env := &cliEnv{Stdout: os.Stdout, Stderr: os.Stderr, Getenv: os.Getenv}
+	env := &cliEnv{Stdout: os.Stdout, Stderr: os.Stderr, Getenv: os.Getenv, LookupEnv: os.LookupEnv}
 	code := run(ctx, env, os.Args[1:])
 	stop()
 	os.Exit(code)

@@ -27,8 +27,8 @@ func Problemf(path, format string, args ...any) Problem {
 // CheckFile is what check-config runs: the gateway part (Load) and every
 // registered section (CheckSections), all problems in one line-ordered
 // list.
-func CheckFile(path string, getenv func(string) string) (*Gateway, error) {
-	g, err := Load(path, getenv)
+func CheckFile(path string, lookup func(string) (string, bool)) (*Gateway, error) {
+	g, err := LoadLookup(path, lookup)
 	serr := CheckSections(path)
 	if err == nil && serr == nil {
 		return g, nil

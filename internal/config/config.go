@@ -50,6 +50,9 @@ type ClientIP struct {
 	// Header is the one forwarding header your proxy writes:
 	// x-forwarded-for (default) or forwarded (RFC 7239).
 	Header string `yaml:"header"`
+	// IPv6Prefix is the network length an IPv6 client is keyed by in
+	// "ip" keys (default 64: one /64 is one client; 128: each address).
+	IPv6Prefix *int `yaml:"ipv6_prefix"`
 }
 
 // Store selects the counter store.
@@ -131,7 +134,11 @@ type Gateway struct {
 	ProfileEnforce   bool
 	Limits           Limits     // defaulted
 	Operations       Operations // admin, access_log, tls, maintenance, alerts
+	IPv6Prefix       int        // client_ip.ipv6_prefix
 }
+
+// DefaultIPv6Prefix is client_ip.ipv6_prefix's default.
+const DefaultIPv6Prefix = 64
 
 // Defaults of the gateway.
 const (
@@ -142,8 +149,18 @@ const (
 )
 
 // Load reads and checks the file at path (empty path: defaults only).
-// getenv supplies Chatwoot's environment variables for the preset.
+// getenv supplies Chatwoot's environment variables for the preset; an
+// empty value counts as unset (use LoadLookup to tell them apart, as
+// Chatwoot does: ENABLE_RACK_ATTACK= switches its rules off).
 func Load(path string, getenv func(string) string) (*Gateway, error) {
+	return LoadLookup(path, func(k string) (string, bool) {
+		v := getenv(k)
+		return v, v != ""
+	})
+}
+
+// LoadLookup is Load with an environment lookup such as os.LookupEnv.
+func LoadLookup(path string, lookup func(string) (string, bool)) (*Gateway, error) {
 	f := &File{}
 	var doc yaml.Node
 	if path != "" {
@@ -160,11 +177,11 @@ func Load(path string, getenv func(string) string) (*Gateway, error) {
 				return nil, err
 			}
 			// Go on: the checks below still find the file's other problems.
-			_, err := build(path, &doc, f, getenv)
+			_, err := build(path, &doc, f, lookup)
 			return nil, mergeErrors(decodeErrs, err)
 		}
 	}
-	return build(path, &doc, f, getenv)
+	return build(path, &doc, f, lookup)
 }
 
 // mergeErrors joins the decoder's errors and the later checks' errors into
@@ -190,7 +207,7 @@ func mergeErrors(decoded Errors, later error) error {
 	return sortErrors(out)
 }
 
-func build(path string, doc *yaml.Node, f *File, getenv func(string) string) (*Gateway, error) {
+func build(path string, doc *yaml.Node, f *File, lookup func(string) (string, bool)) (*Gateway, error) {
 	var errs Errors
 	at := func(key, format string, args ...any) {
 		errs = append(errs, &Error{File: path, Line: lineOf(doc, key), Reason: fmt.Sprintf(format, args...), key: lastKey(key)})
@@ -216,6 +233,13 @@ func build(path string, doc *yaml.Node, f *File, getenv func(string) string) (*G
 			continue
 		}
 		g.TrustedProxies = append(g.TrustedProxies, p)
+	}
+	g.IPv6Prefix = DefaultIPv6Prefix
+	if f.ClientIP.IPv6Prefix != nil {
+		g.IPv6Prefix = *f.ClientIP.IPv6Prefix
+		if g.IPv6Prefix < 1 || g.IPv6Prefix > 128 {
+			at("client_ip.ipv6_prefix", "ipv6_prefix must be from 1 to 128 (64: one /64 is one client; 128: every address)")
+		}
 	}
 	switch g.ClientIPHeader = or(f.ClientIP.Header, "x-forwarded-for"); g.ClientIPHeader {
 	case "x-forwarded-for", "forwarded":
@@ -255,7 +279,7 @@ func build(path string, doc *yaml.Node, f *File, getenv func(string) string) (*G
 	g.defaultTimeouts()
 	g.checkLimits(f, at)
 	var opErrs Errors
-	g.Operations, opErrs = operations(path, doc, f, getenv)
+	g.Operations, opErrs = operations(path, doc, f, func(k string) string { v, _ := lookup(k); return v })
 	errs = append(errs, opErrs...)
 
 	// The file's own rules are checked on their own, so that an error's
@@ -271,7 +295,7 @@ func build(path string, doc *yaml.Node, f *File, getenv func(string) string) (*G
 	if profile != nil {
 		g.Profile, g.ProfileEnforce = f.Profile.Name, profile.Enforce
 	}
-	env := getenv
+	env := lookup
 	switch g.PresetName {
 	case "chatwoot":
 		if f.ChatwootEnvFile != "" {
@@ -279,14 +303,15 @@ func build(path string, doc *yaml.Node, f *File, getenv func(string) string) (*G
 			if err != nil {
 				at("chatwoot_env_file", "%v", err)
 			}
-			env = func(k string) string {
-				if v := getenv(k); v != "" {
-					return v
+			env = func(k string) (string, bool) {
+				if v, ok := lookup(k); ok {
+					return v, true
 				}
-				return fileEnv[k]
+				v, ok := fileEnv[k]
+				return v, ok
 			}
 		}
-		p, warnings := preset.Chatwoot(env)
+		p, warnings := preset.ChatwootEnv(env)
 		g.Warnings = append(g.Warnings, warnings...)
 		g.Spec = Merge(withProfile(p, profile, f.Profile, at), f.Spec)
 		g.StripExtension = true

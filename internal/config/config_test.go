@@ -38,6 +38,10 @@ func TestLoadErrorsNameFileAndLine(t *testing.T) {
 		{"list rule matching everything", "blocklists:\n  - name: all\n", `wootguard.yaml:2: blocklist "all" has neither ip nor match`},
 		{"bad upstream", "upstream: ftp://x\n", "wootguard.yaml:1: bad upstream"},
 		{"bad trusted proxy", "client_ip:\n  trusted_proxies: [10.0.0.0/33]\n", "wootguard.yaml:2: bad CIDR"},
+		{"bad ipv6 prefix", "client_ip:\n  ipv6_prefix: 129\n", "wootguard.yaml:2: ipv6_prefix must be from 1 to 128"},
+		{"bad key modifier", "throttles:\n  - {name: a, limit: 1, period: 60, key: upper(param:x)}\n", `unknown modifier "upper"`},
+		{"bad ip prefix key", "throttles:\n  - {name: a, limit: 1, period: 60, key: ip/200}\n", "ip/N needs an IPv6 prefix length"},
+		{"bad extensions", "throttles:\n  - {name: a, limit: 1, period: 60, key: ip, match: {path: /x, extensions: drop}}\n", `unknown extensions "drop"`},
 		{"redis not built", "store: {kind: redis}\n", "redis store is not built yet"},
 		{"bad preset", "preset: rails\n", `wootguard.yaml:1: unknown preset "rails"`},
 		{"yaml syntax", "throttles: [\n", "wootguard.yaml:"},
@@ -184,5 +188,22 @@ func TestListenAddresses(t *testing.T) {
 		if got := validListen(addr); got != ok {
 			t.Errorf("validListen(%q) = %v, want %v", addr, got, ok)
 		}
+	}
+}
+
+func TestIPv6PrefixAndLookup(t *testing.T) {
+	g, err := load(t, "", nil)
+	if err != nil || g.IPv6Prefix != DefaultIPv6Prefix {
+		t.Fatalf("default ipv6_prefix %d %v", g.IPv6Prefix, err)
+	}
+	if g, err = load(t, "client_ip: {ipv6_prefix: 128}\n", nil); err != nil || g.IPv6Prefix != 128 {
+		t.Fatalf("ipv6_prefix 128: %v %v", g, err)
+	}
+	// An empty variable is set: Chatwoot casts ENABLE_RACK_ATTACK= to off.
+	p := filepath.Join(t.TempDir(), "w.yaml")
+	os.WriteFile(p, []byte("{}\n"), 0o644)
+	g, err = LoadLookup(p, func(k string) (string, bool) { return "", k == "ENABLE_RACK_ATTACK" })
+	if err != nil || len(g.Spec.Throttles) != 0 || !strings.Contains(strings.Join(g.Warnings, "\n"), "RULES OFF") {
+		t.Fatalf("ENABLE_RACK_ATTACK=: %d throttles, warnings %v, %v", len(g.Spec.Throttles), g.Warnings, err)
 	}
 }

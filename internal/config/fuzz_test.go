@@ -21,7 +21,7 @@ func loadBytes(data []byte) (*Gateway, error) {
 	if err := DecodeNode(path, &doc, f); err != nil {
 		return nil, err
 	}
-	return build(path, &doc, f, func(string) string { return "" })
+	return build(path, &doc, f, func(string) (string, bool) { return "", false })
 }
 
 // FuzzLoad: no file can crash or hang the loader, and every refusal names

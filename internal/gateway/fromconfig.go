@@ -44,5 +44,5 @@ func FromConfig(c *config.Gateway, st store.Store, log *slog.Logger) (Options, e
 
 // Engine compiles the configuration's merged rule set.
 func Engine(c *config.Gateway, st store.Store) (*rules.Engine, error) {
-	return rules.Compile(c.Spec, rules.Options{Store: st, Prefix: c.Prefix, StripExtension: c.StripExtension})
+	return rules.Compile(c.Spec, rules.Options{Store: st, Prefix: c.Prefix, StripExtension: c.StripExtension, IPv6Prefix: c.IPv6Prefix})
 }

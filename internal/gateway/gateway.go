@@ -208,13 +208,14 @@ func (g *Gateway) serve(w *recordingWriter, r *http.Request, o *Options, rec *Re
 
 	req := &rules.Request{Method: r.Method, Path: r.URL.EscapedPath(), RawQuery: r.URL.RawQuery, IP: client, Header: r.Header,
 		UnknownClient: !client.IsValid()}
-	if r.Body != nil && r.Body != http.NoBody && o.Engine.NeedsBody(r.Method, req.Path, r.Header.Get("Content-Type")) {
+	req.BodyUnread = r.Body != nil && r.Body != http.NoBody
+	if req.BodyUnread && o.Engine.NeedsBodyFor(r.Method, req.Path, req.RawQuery, r.Header.Get("Content-Type")) {
 		body, ok := g.bufferBody(w, r, o, client)
 		if !ok {
 			g.refusedBody(w.status, o, client, r, rec)
 			return
 		}
-		req.Body = body
+		req.Body, req.BodyUnread = body, false
 		r.Body = io.NopCloser(bytes.NewReader(body))
 	}
 

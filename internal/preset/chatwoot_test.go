@@ -10,7 +10,8 @@ import (
 	"github.com/wootguard/wootguard/internal/rules"
 )
 
-// The defaults are Chatwoot v4.18's table (chatwoot-facts.md §1.2-1.3).
+// The defaults and the whole order are Chatwoot's current rack_attack.rb:
+// the first exceeded throttle stops counting, so order decides what counts.
 func TestChatwootDefaults(t *testing.T) {
 	spec, warnings := Chatwoot(func(string) string { return "" })
 	if len(warnings) != 0 {
@@ -43,15 +44,15 @@ func TestChatwootDefaults(t *testing.T) {
 		{"widget?website_token={website_token}&cw_conversation={x-auth-token}", 200, time.Hour},
 		{"api/v1/widget/conversations/transcript", 5, time.Hour},
 		{"/api/v1/accounts/:account_id/conversations/:conversation_id/transcript", 1000, time.Hour},
-		{"/api/v1/accounts/:account_id/upload", 60, time.Hour},
-		{"/api/v1/accounts/:account_id/contacts/search", 100, time.Minute},
-		{"/api/v2/accounts/:account_id/reports/user", 100, time.Minute},
-		{"/api/v2/accounts/:account_id/reports", 1000, time.Minute},
-		{"/api/v2/accounts/:account_id/reports/drilldown/user", 10, time.Minute},
-		{"/api/v1/accounts/:account_id/conversations/meta/user", 30, time.Minute},
 		{"/api/v1/accounts/:account_id/conversations/:id DELETE", 60, time.Minute},
 		{"/api/v1/accounts/:account_id/agents POST", 100, 24 * time.Hour},
 		{"/api/v1/accounts/:account_id/agents/:id DELETE", 50, 24 * time.Hour},
+		{"/api/v1/accounts/:account_id/upload", 60, time.Hour},
+		{"/api/v1/accounts/:account_id/contacts/search", 100, time.Minute},
+		{"/api/v2/accounts/:account_id/reports/drilldown/user", 10, time.Minute},
+		{"/api/v2/accounts/:account_id/reports/user", 100, time.Minute},
+		{"/api/v2/accounts/:account_id/reports", 1000, time.Minute},
+		{"/api/v1/accounts/:account_id/conversations/meta/user", 30, time.Minute},
 	}
 	if len(spec.Throttles) != len(want) {
 		t.Fatalf("%d throttles, want %d", len(spec.Throttles), len(want))

@@ -77,7 +77,20 @@ type matcher struct {
 	any        []*matcher
 	usesParams bool
 	notIPs     []netip.Prefix // client IP must be in none
+	ext        pathView
+	strPresent []string
+	strAbsent  []string
 }
+
+// pathView selects the path a matcher reads.
+type pathView uint8
+
+const (
+	viewDefault pathView = iota // the engine's StripExtension
+	viewStrip
+	viewKeep
+	viewExact // not decoded: Rack::Attack's req.path
+)
 
 type headerCond struct {
 	name, value string // value "*" = present
@@ -91,13 +104,29 @@ const (
 	srcHeader
 	srcCapture
 	srcAPIUser
+	srcAuthEmail       // chatwoot:auth_email
+	srcSuperAdminEmail // chatwoot:super_admin_email
 )
 
 type keySource struct {
 	kind keySourceKind
 	name string
 	n    int
+	mods []keyMod // applied innermost first
+	bits int      // ip/N: the IPv6 prefix length (0: the engine's)
 }
+
+// keyMod is a key modifier written as a function: present(param:x).
+type keyMod uint8
+
+const (
+	modPresent keyMod = iota // blank is missing (Rails' presence)
+	modString                // a non-String value is missing
+	modNoSpace               // all ASCII white space removed (gsub(/\s+/, ''))
+	modInt                   // Ruby's to_i ("09" and "9-x" are "9")
+)
+
+var modNames = map[string]keyMod{"present": modPresent, "string": modString, "nospace": modNoSpace, "int": modInt}
 
 // keyPart is one ":"-joined part of a key; its alternatives ("a|b") are
 // tried in order and the first present one is used.
@@ -105,6 +134,7 @@ type keyPart []keySource
 
 type compiler struct {
 	errs SpecErrors
+	ipv6 int // Options.IPv6Prefix, for "ip" keys
 }
 
 func (c *compiler) errf(path, format string, args ...any) {
@@ -249,7 +279,20 @@ func (c *compiler) matcher(path string, m *Match) *matcher {
 	}
 	out.present = trimAll(m.ParamPresent)
 	out.absent = trimAll(m.ParamAbsent)
-	out.usesParams = len(out.present)+len(out.absent) > 0
+	out.strPresent = trimAll(m.StringParamPresent)
+	out.strAbsent = trimAll(m.StringParamAbsent)
+	out.usesParams = len(out.present)+len(out.absent)+len(out.strPresent)+len(out.strAbsent) > 0
+	switch m.Extensions {
+	case "":
+	case "strip":
+		out.ext = viewStrip
+	case "keep":
+		out.ext = viewKeep
+	case "exact":
+		out.ext = viewExact
+	default:
+		c.errf(path+".extensions", "unknown extensions %q: want strip, keep or exact", m.Extensions)
+	}
 	for name, v := range m.Header {
 		if strings.TrimSpace(name) == "" {
 			c.errf(path+".header", "empty header name")
@@ -297,11 +340,13 @@ func trimAll(in []string) []string {
 }
 
 // key parses a key spec: a list of parts joined with ":", each part a
-// source or alternatives "a|b". Sources: ip, param:NAME, header:NAME,
-// capture:N (a group of match.path_regex), chatwoot:api_user.
+// source or alternatives "a|b". Sources: ip (ip/N: IPv6 prefix length),
+// param:NAME, header:NAME, capture:N (a group of match.path_regex),
+// chatwoot:api_user, chatwoot:auth_email, chatwoot:super_admin_email;
+// each may be wrapped in modifiers: present(), string(), nospace(), int().
 func (c *compiler) key(path string, key StringList, m *Match) []keyPart {
 	if len(key) == 0 {
-		c.errf(path, "key is required (ip, param:NAME, header:NAME, capture:N, chatwoot:api_user, or a list)")
+		c.errf(path, "key is required (ip, param:NAME, header:NAME, capture:N, chatwoot:api_user, chatwoot:auth_email, or a list)")
 		return nil
 	}
 	groups := 0
@@ -319,6 +364,9 @@ func (c *compiler) key(path string, key StringList, m *Match) []keyPart {
 				c.errf(fmt.Sprintf("%s[%d]", path, i), "%v", err)
 				continue
 			}
+			if src.kind == srcIP && src.bits == 0 {
+				src.bits = c.ipv6
+			}
 			part = append(part, src)
 		}
 		parts = append(parts, part)
@@ -326,13 +374,54 @@ func (c *compiler) key(path string, key StringList, m *Match) []keyPart {
 	return parts
 }
 
+const keyHelp = "want ip, ip/N, param:NAME, header:NAME, capture:N, chatwoot:api_user, chatwoot:auth_email or chatwoot:super_admin_email, optionally inside present(), string(), nospace() or int()"
+
 func parseKeySource(s string, groups int) (keySource, error) {
+	var mods []keyMod
+	inner := s
+	for strings.HasSuffix(inner, ")") {
+		open := strings.IndexByte(inner, '(')
+		if open < 0 {
+			break
+		}
+		mod, ok := modNames[strings.TrimSpace(inner[:open])]
+		if !ok {
+			return keySource{}, fmt.Errorf("bad key %q: unknown modifier %q (want present, string, nospace or int)", s, inner[:open])
+		}
+		mods = append(mods, mod)
+		inner = strings.TrimSpace(inner[open+1 : len(inner)-1])
+	}
+	src, err := parseBareSource(inner, groups)
+	if err != nil {
+		if inner != s {
+			return keySource{}, fmt.Errorf("bad key %q: %w", s, err)
+		}
+		return keySource{}, err
+	}
+	for i := len(mods) - 1; i >= 0; i-- { // innermost first
+		src.mods = append(src.mods, mods[i])
+	}
+	return src, nil
+}
+
+func parseBareSource(s string, groups int) (keySource, error) {
 	kind, arg, _ := strings.Cut(s, ":")
+	if bits, ok := strings.CutPrefix(s, "ip/"); ok {
+		n, err := strconv.Atoi(bits)
+		if err != nil || n < 1 || n > 128 {
+			return keySource{}, fmt.Errorf("bad key %q: ip/N needs an IPv6 prefix length from 1 to 128", s)
+		}
+		return keySource{kind: srcIP, bits: n}, nil
+	}
 	switch {
 	case s == "ip":
 		return keySource{kind: srcIP}, nil
 	case s == "chatwoot:api_user":
 		return keySource{kind: srcAPIUser}, nil
+	case s == "chatwoot:auth_email":
+		return keySource{kind: srcAuthEmail}, nil
+	case s == "chatwoot:super_admin_email":
+		return keySource{kind: srcSuperAdminEmail}, nil
 	case kind == "param" && arg != "":
 		return keySource{kind: srcParam, name: arg}, nil
 	case kind == "header" && arg != "":
@@ -347,12 +436,12 @@ func parseKeySource(s string, groups int) (keySource, error) {
 		}
 		return keySource{kind: srcCapture, n: n}, nil
 	}
-	return keySource{}, fmt.Errorf("bad key %q: want ip, param:NAME, header:NAME, capture:N or chatwoot:api_user", s)
+	return keySource{}, fmt.Errorf("bad key %q: %s", s, keyHelp)
 }
 
 func (k keyPart) usesParams() bool {
 	for _, s := range k {
-		if s.kind == srcParam {
+		if s.readsParams() {
 			return true
 		}
 	}
@@ -366,4 +455,36 @@ func (k keyPart) usesCapture() bool {
 		}
 	}
 	return false
+}
+
+// paramNames lists the params rl reads (conditions and keys).
+func (rl *rule) paramNames() []string {
+	var out []string
+	var walk func(m *matcher)
+	walk = func(m *matcher) {
+		if m == nil {
+			return
+		}
+		out = append(out, m.present...)
+		out = append(out, m.absent...)
+		out = append(out, m.strPresent...)
+		out = append(out, m.strAbsent...)
+		for _, sub := range m.any {
+			walk(sub)
+		}
+	}
+	walk(rl.match)
+	for _, part := range rl.key {
+		for _, src := range part {
+			switch src.kind {
+			case srcParam:
+				out = append(out, src.name)
+			case srcAuthEmail:
+				out = append(out, "email")
+			case srcSuperAdminEmail:
+				out = append(out, "email", "super_admin")
+			}
+		}
+	}
+	return out
 }

@@ -104,6 +104,18 @@ func describeMatch(m *Match) string {
 	for _, p := range m.ParamAbsent {
 		parts = append(parts, "without "+p)
 	}
+	for _, p := range m.StringParamPresent {
+		parts = append(parts, "with string "+p)
+	}
+	for _, p := range m.StringParamAbsent {
+		parts = append(parts, "without string "+p)
+	}
+	switch m.Extensions {
+	case "keep":
+		parts = append(parts, "(whole path)")
+	case "exact":
+		parts = append(parts, "(exact path, not decoded)")
+	}
 	for k, v := range m.Header {
 		parts = append(parts, "header "+k+"="+v)
 	}

@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"net/netip"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -32,6 +33,10 @@ type Options struct {
 	// the caller checks those names (config checks a file's rules before
 	// merging them with the preset and the profile).
 	LaxRefusedBy bool
+	// IPv6Prefix keys an IPv6 client by its /IPv6Prefix network in "ip"
+	// keys (client_ip.ipv6_prefix; 0 or 128: the whole address). IPv4
+	// clients are always one address.
+	IPv6Prefix int
 }
 
 // Engine is a compiled rule set. It is safe for concurrent use.
@@ -52,7 +57,7 @@ func Compile(s Spec, o Options) (*Engine, error) {
 	if o.Prefix == "" {
 		o.Prefix = "wootguard"
 	}
-	c := &compiler{}
+	c := &compiler{ipv6: o.IPv6Prefix}
 	e := &Engine{opts: o}
 	seen := map[ruleKind]map[string]bool{}
 	names := func(k ruleKind) map[string]bool {
@@ -452,28 +457,52 @@ func (e *Engine) ReportResponse(ctx context.Context, now time.Time, p Pending, s
 // params, or a form POST could carry a _method override for a rule bound
 // to another method. Other bodies stream through unread.
 func (e *Engine) NeedsBody(method, rawPath, contentType string) bool {
+	return e.NeedsBodyFor(method, rawPath, "", contentType)
+}
+
+// NeedsBodyFor is NeedsBody knowing the query string: a rule whose every
+// param is a top-level key of the query (which wins over the body in
+// Rails' params) does not need the body — so a widget upload with
+// ?website_token=… streams through.
+func (e *Engine) NeedsBodyFor(method, rawPath, rawQuery, contentType string) bool {
 	if !BodyIsParsed(method, contentType) {
 		return false
 	}
-	r := &Request{Method: method, Path: rawPath}
+	r := &Request{Method: method, Path: rawPath, RawQuery: rawQuery}
 	path := r.NormalizedPath(e.opts.StripExtension)
-	ct, _ := bodyType(method, contentType)
-	overridable := method == "POST" && ct == formType // multipart uploads keep streaming
+	// Rack::MethodOverride reads _method from form and multipart bodies.
+	overridable := method == "POST" && !strings.Contains(strings.ToLower(contentType), "json")
 	for _, group := range [][]*rule{e.safelists, e.blocklists, e.bans, e.throttles, e.tracks} {
 		for _, rl := range group {
 			uses := rl.match != nil && rl.match.usesParams
 			for _, p := range rl.key {
 				uses = uses || p.usesParams()
 			}
-			if uses && rl.match.mayMatch("", path) {
+			if uses && rl.match.mayMatch(r, "", path) && !r.queryDecides(rl) {
 				return true
 			}
-			if overridable && rl.match != nil && rl.match.bindsOtherMethod("POST") && rl.match.mayMatch("", path) {
+			// A POST whose form body is not read keeps POST (see
+			// Request.BodyUnread), so only rules of other methods need it.
+			if overridable && rl.match != nil && rl.match.bindsOtherMethod("POST") && rl.match.mayMatch(r, "", path) {
 				return true
 			}
 		}
 	}
 	return false
+}
+
+// queryDecides reports whether every param rl reads is a top-level key
+// of a readable query string.
+func (r *Request) queryDecides(rl *rule) bool {
+	if r.RawQuery == "" || r.view().QueryErr() != nil {
+		return false
+	}
+	for _, name := range rl.paramNames() {
+		if !r.view().InQuery(name) {
+			return false
+		}
+	}
+	return true
 }
 
 // ttl is Rack::Attack's expires_in: to the end of the window plus one

@@ -60,7 +60,7 @@ func (e *Engine) MayApply(i int, r *Request) bool {
 	if rl == nil {
 		return false
 	}
-	return rl.match.mayMatch(r.Method, r.NormalizedPath(e.opts.StripExtension))
+	return rl.match.mayMatch(r, r.Method, r.NormalizedPath(e.opts.StripExtension))
 }
 
 // ruleAt returns the i-th rule in evaluation order, without allocating.

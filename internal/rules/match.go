@@ -4,19 +4,22 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
-	"encoding/json"
+	"net/netip"
 	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/wootguard/wootguard/internal/railsreq"
 )
 
 // matches reports whether every condition of m holds (nil m: always).
+// path is the engine's default view; m may read another (Extensions).
 func (m *matcher) matches(r *Request, path string) bool {
 	if m == nil {
 		return true
 	}
-	if !m.mayMatch(r.Method, path) {
+	if !m.mayMatch(r, r.Method, path) {
 		return false
 	}
 	if len(m.ips) > 0 && !ipIn(r.IP, m.ips) {
@@ -26,12 +29,22 @@ func (m *matcher) matches(r *Request, path string) bool {
 		return false
 	}
 	for _, name := range m.present {
-		if r.blank(name) {
+		if !r.paramCond(name, false, true) {
 			return false
 		}
 	}
 	for _, name := range m.absent {
-		if !r.blank(name) {
+		if !r.paramCond(name, false, false) {
+			return false
+		}
+	}
+	for _, name := range m.strPresent {
+		if !r.paramCond(name, true, true) {
+			return false
+		}
+	}
+	for _, name := range m.strAbsent {
+		if !r.paramCond(name, true, false) {
 			return false
 		}
 	}
@@ -52,23 +65,38 @@ func (m *matcher) matches(r *Request, path string) bool {
 	return true
 }
 
+// pathOf is the path m reads: path (the engine's default) unless its
+// Extensions says otherwise.
+func (m *matcher) pathOf(r *Request, path string) string {
+	switch m.ext {
+	case viewStrip:
+		return r.NormalizedPath(true)
+	case viewKeep:
+		return r.NormalizedPath(false)
+	case viewExact:
+		return r.journeyPath()
+	}
+	return path
+}
+
 // mayMatch checks only the method and path conditions (with the any
 // alternatives), which is what NeedsBody can know before reading a body.
 // An empty method matches any method.
-func (m *matcher) mayMatch(method, path string) bool {
+func (m *matcher) mayMatch(r *Request, method, path string) bool {
 	if m == nil {
 		return true
 	}
 	if method != "" && len(m.methods) > 0 && !slices.Contains(m.methods, method) {
 		return false
 	}
-	if len(m.paths) > 0 && !slices.Contains(m.paths, path) {
+	p := m.pathOf(r, path)
+	if len(m.paths) > 0 && !slices.Contains(m.paths, p) {
 		return false
 	}
 	if len(m.prefixes) > 0 {
 		ok := false
-		for _, p := range m.prefixes {
-			ok = ok || strings.HasPrefix(path, p)
+		for _, pre := range m.prefixes {
+			ok = ok || strings.HasPrefix(p, pre)
 		}
 		if !ok {
 			return false
@@ -76,17 +104,17 @@ func (m *matcher) mayMatch(method, path string) bool {
 	}
 	if m.re != nil {
 		for _, lit := range m.reLiterals {
-			if !strings.Contains(path, lit) {
+			if !strings.Contains(p, lit) {
 				return false
 			}
 		}
-		if !m.re.MatchString(path) {
+		if !m.re.MatchString(p) {
 			return false
 		}
 	}
 	if len(m.any) > 0 {
 		for _, sub := range m.any {
-			if sub.mayMatch(method, path) {
+			if sub.mayMatch(r, method, path) {
 				return true
 			}
 		}
@@ -142,34 +170,70 @@ func appendDiscriminator(b []byte, rl *rule, r *Request, path string) ([]byte, b
 		}
 		found := false
 		for _, src := range part {
-			var v string
+			if src.readsParams() && r.view().Err() != nil {
+				// Fail closed: Rails' params are not known for sure, so
+				// the request counts in a bucket of its own per client.
+				b = append(b, Unparsed...)
+				b = append(b, ':')
+				b = appendIP(b, r.IP, src.bits)
+				found = true
+				break
+			}
+			if src.kind == srcIP && len(src.mods) == 0 {
+				if r.IP.IsValid() {
+					b = appendIP(b, r.IP, src.bits) // straight into the key: no allocation
+					found = true
+					break
+				}
+				if r.UnknownClient {
+					b = append(b, UnknownClientKey...)
+					found = true
+					break
+				}
+				continue
+			}
+			var v railsreq.Value
 			switch src.kind {
 			case srcIP:
 				if r.IP.IsValid() {
-					b = r.IP.AppendTo(b)
-					found = true
+					v, found = railsreq.Str(string(appendIP(nil, r.IP, src.bits))), true
 				} else if r.UnknownClient {
-					b = append(b, UnknownClientKey...)
-					found = true
+					v, found = railsreq.Str(UnknownClientKey), true
 				}
 			case srcParam:
-				v, found = r.Param(src.name)
+				v, _ = r.view().Param(src.name)
+				found = v.Kind != railsreq.Missing && v.Kind != railsreq.Nil
 			case srcHeader:
 				if vs, ok := headerValues(r.Header, src.name); ok && len(vs) > 0 {
-					v, found = vs[0], true
+					v, found = railsreq.Str(headerValue(r.Header, src.name)), true
 				}
 			case srcCapture:
+				p := path
+				if rl.match != nil {
+					p = rl.match.pathOf(r, path)
+				}
 				if caps == nil && rl.match != nil && rl.match.re != nil {
-					caps = rl.match.re.FindStringSubmatchIndex(path)
+					caps = rl.match.re.FindStringSubmatchIndex(p)
 				}
 				if 2*src.n+1 < len(caps) && caps[2*src.n] >= 0 {
-					v, found = path[caps[2*src.n]:caps[2*src.n+1]], true
+					v, found = railsreq.Str(p[caps[2*src.n]:caps[2*src.n+1]]), true
 				}
 			case srcAPIUser:
 				v, found = chatwootAPIUser(r)
+			case srcAuthEmail:
+				v, found = chatwootAuthEmail(r)
+			case srcSuperAdminEmail:
+				v, found = chatwootSuperAdminEmail(r), true
 			}
 			if found {
-				b = append(b, v...)
+				v, found = applyMods(v, src.mods)
+			}
+			if found {
+				if v.Kind == railsreq.String {
+					b = append(b, v.S...)
+				} else {
+					b = append(b, v.ToS()...)
+				}
 				break
 			}
 		}
@@ -178,6 +242,64 @@ func appendDiscriminator(b []byte, rl *rule, r *Request, path string) ([]byte, b
 		}
 	}
 	return normalizeDiscriminator(b, start), true
+}
+
+// Unparsed is the key value of a request whose params Rails' view of
+// cannot be known (an unparseable or ambiguous body or query): such a
+// request is counted as "<unparsed>:CLIENT" instead of skipping the rule.
+const Unparsed = "<unparsed>"
+
+func (s keySource) readsParams() bool {
+	return s.kind == srcParam || s.kind == srcAuthEmail || s.kind == srcSuperAdminEmail
+}
+
+// appendIP writes the client key: an IPv6 address as its /bits prefix
+// (one /64 is one client), an IPv4 address as itself.
+func appendIP(b []byte, ip netip.Addr, bits int) []byte {
+	if !ip.IsValid() {
+		return append(b, "unknown"...)
+	}
+	if ip.Is6() && !ip.Is4In6() && bits > 0 && bits < 128 {
+		p, err := ip.WithZone("").Prefix(bits)
+		if err == nil {
+			return p.AppendTo(b)
+		}
+	}
+	return ip.AppendTo(b)
+}
+
+func applyMods(v railsreq.Value, mods []keyMod) (railsreq.Value, bool) {
+	for _, m := range mods {
+		switch m {
+		case modPresent:
+			if v.Blank() {
+				return v, false
+			}
+		case modString:
+			if v.Kind != railsreq.String {
+				return v, false
+			}
+		case modNoSpace:
+			v = railsreq.Str(removeRubySpace(v.ToS()))
+		case modInt:
+			v = railsreq.Str(railsreq.RubyToI(v.ToS()))
+		}
+	}
+	return v, true
+}
+
+// removeRubySpace is gsub(/\s+/, ”): Ruby's \s is ASCII white space.
+func removeRubySpace(s string) string {
+	if !strings.ContainsAny(s, " \t\n\v\f\r") {
+		return s
+	}
+	return strings.Map(func(r rune) rune {
+		switch r {
+		case ' ', '\t', '\n', '\v', '\f', '\r':
+			return -1
+		}
+		return r
+	}, s)
 }
 
 // normalizeDiscriminator applies Ruby's to_s.strip.downcase to b[start:]
@@ -223,36 +345,85 @@ func isRubySpace(c byte) bool {
 	return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r' || c == 0
 }
 
-// chatwootAPIUser is Chatwoot 4.18's api_user_identifier: a Bearer token
-// that decodes to devise_token_auth JSON gives its uid, another Bearer
-// token is used as it is; else the uid header, else api_access_token.
-func chatwootAPIUser(r *Request) (string, bool) {
-	if auth := r.Header.Get("Authorization"); strings.HasPrefix(auth, "Bearer ") {
-		tok := strings.TrimSpace(auth[len("Bearer "):])
-		if tok != "" {
-			for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.URLEncoding, base64.RawStdEncoding, base64.RawURLEncoding} {
-				raw, err := enc.DecodeString(tok)
-				if err != nil {
-					continue
-				}
-				var dta struct {
-					UID         string `json:"uid"`
-					Client      string `json:"client"`
-					AccessToken string `json:"access-token"`
-				}
-				if json.Unmarshal(raw, &dta) == nil && dta.UID != "" && dta.Client != "" && dta.AccessToken != "" {
-					return dta.UID, true
-				}
-				break
-			}
-			return tok, true
+// chatwootAPIUser is Chatwoot's api_user_identifier. With an
+// Authorization scheme of Bearer (any case), the last word of the token
+// strictly base64-decoded as JSON: a hash whose uid, client and
+// access-token are all present gives the uid header or its uid; anything
+// else gives the token itself, and an empty token gives nothing. Without
+// Bearer: the uid header, else the api_access_token header.
+func chatwootAPIUser(r *Request) (railsreq.Value, bool) {
+	scheme, token, hasToken := rubySplit2(headerValue(r.Header, "Authorization"))
+	if strings.EqualFold(scheme, "Bearer") {
+		words := strings.FieldsFunc(token, isAwkSpace)
+		last := ""
+		if len(words) > 0 {
+			last = words[len(words)-1]
 		}
+		if raw, err := base64.StdEncoding.Strict().DecodeString(last); err == nil && !strings.ContainsAny(last, "\r\n") {
+			if cred, err := railsreq.ParseJSONValue(raw); err == nil && cred.Kind == railsreq.Hash &&
+				cred.Get("uid").Present() && cred.Get("client").Present() && cred.Get("access-token").Present() {
+				if uid := headerValue(r.Header, "Uid"); !railsreq.IsBlankString(uid) {
+					return railsreq.Str(uid), true
+				}
+				return cred.Get("uid"), true
+			}
+		}
+		if !hasToken || railsreq.IsBlankString(token) {
+			return railsreq.Value{}, false
+		}
+		return railsreq.Str(token), true
 	}
-	if v := strings.TrimSpace(headerValue(r.Header, "Uid")); v != "" {
-		return v, true
+	if v := headerValue(r.Header, "Uid"); !railsreq.IsBlankString(v) {
+		return railsreq.Str(v), true
 	}
-	if v := strings.TrimSpace(headerValue(r.Header, "Api_access_token")); v != "" {
-		return v, true
+	if v := headerValue(r.Header, "Api_access_token"); !railsreq.IsBlankString(v) {
+		return railsreq.Str(v), true
 	}
-	return "", false
+	return railsreq.Value{}, false
+}
+
+// rubySplit2 is s.split(' ', 2): leading white space skipped, split at
+// the first run of white space.
+func rubySplit2(s string) (first, rest string, hasRest bool) {
+	s = strings.TrimLeftFunc(s, isAwkSpace)
+	i := strings.IndexFunc(s, isAwkSpace)
+	if i < 0 {
+		return s, "", false
+	}
+	return s[:i], strings.TrimLeftFunc(s[i:], isAwkSpace), true
+}
+
+func isAwkSpace(r rune) bool {
+	return r == ' ' || r == '\t' || r == '\n' || r == '\v' || r == '\f' || r == '\r'
+}
+
+// chatwootAuthEmail is Chatwoot's normalized_auth_email: auth_param
+// ('email') — a non-blank String — and, only for sign-in (the one route
+// whose controller reads it), the email header; then without any
+// white space (lower-casing follows for every key).
+func chatwootAuthEmail(r *Request) (railsreq.Value, bool) {
+	email, ok, _ := r.view().AuthParam("email")
+	if !ok && r.NormalizedPath(true) == "/auth/sign_in" {
+		email = headerValue(r.Header, "Email")
+		ok = !railsreq.IsBlankString(email)
+	}
+	if !ok {
+		return railsreq.Value{}, false
+	}
+	return railsreq.Str(removeRubySpace(email)), true
+}
+
+// chatwootSuperAdminEmail is super_admin_login/email's older key:
+// params['email'].presence, then (a deliberate addition) the form's
+// super_admin[email], then .to_s.downcase.gsub(/\s+/, ”) — so a request
+// with neither is the one shared "" bucket, as in Chatwoot.
+func chatwootSuperAdminEmail(r *Request) railsreq.Value {
+	v, _ := r.view().Param("email")
+	if v.Blank() {
+		v, _ = r.view().Param("super_admin[email]")
+	}
+	if v.Blank() {
+		return railsreq.Str("")
+	}
+	return railsreq.Str(removeRubySpace(v.ToS()))
 }

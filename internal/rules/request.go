@@ -1,20 +1,16 @@
 package rules
 
 import (
-	"bytes"
-	"encoding/json"
-	"io"
-	"mime"
-	"mime/multipart"
 	"net/http"
 	"net/netip"
-	"net/url"
-	"strconv"
 	"strings"
+
+	"github.com/wootguard/wootguard/internal/railsreq"
 )
 
 // Request is what the engine knows of an HTTP request. The gateway fills
-// it; tests build it directly.
+// it; tests build it directly. How Rails reads it (override, params) is
+// internal/railsreq's job.
 type Request struct {
 	Method string
 	// Path is the request path as received (escaped); the engine
@@ -34,112 +30,106 @@ type Request struct {
 	// so every such request shares one bucket instead of skipping the rule.
 	UnknownClient bool
 
-	params      map[string]string // lazily parsed: query over body, like Rails params
-	paramsReady bool
-	path        string // normalized, extension stripped
-	pathReady   bool
+	rails      railsreq.Request
+	railsReady bool
+	full       string // decoded and normalized
+	fullReady  bool
+	bare       string // and without extensions
+	bareReady  bool
+	journey    string // normalized, not decoded
+	journeyOK  bool
+
+	// BodyUnread says the request has a body the gateway did not read
+	// (no rule needed it). A form POST then keeps POST: its _method
+	// would decide before X-HTTP-Method-Override, so the header alone
+	// must not move it out of the POST rules.
+	BodyUnread bool
 }
 
 // UnknownClientKey is the "ip" key part of an UnknownClient request. It is
 // no address, so no IP list or safelist can contain it.
 const UnknownClientKey = "unknown"
 
-// NormalizedPath returns the path rules match on.
+func (r *Request) journeyPath() string {
+	if !r.journeyOK {
+		r.journey = railsreq.JourneyPath(r.Path)
+		r.journeyOK = true
+	}
+	return r.journey
+}
+
+// view is the request as Rails reads it.
+func (r *Request) view() *railsreq.Request {
+	if !r.railsReady {
+		r.rails = railsreq.Request{Method: r.Method, RawQuery: r.RawQuery, Header: r.Header, Body: r.Body}
+		r.railsReady = true
+	}
+	return &r.rails
+}
+
+// NormalizedPath returns the path rules match on: decoded and
+// normalized, and with stripExt also without extensions (Chatwoot's
+// path_without_extensions).
 func (r *Request) NormalizedPath(stripExt bool) string {
-	if !r.pathReady {
-		r.path = NormalizePath(r.Path)
-		if stripExt {
-			r.path = StripExtension(r.path)
-		}
-		r.pathReady = true
+	if !r.fullReady {
+		r.full = NormalizePath(r.Path)
+		r.fullReady = true
 	}
-	return r.path
+	if !stripExt {
+		return r.full
+	}
+	if !r.bareReady {
+		r.bare = StripExtension(r.full)
+		r.bareReady = true
+	}
+	return r.bare
 }
 
-// Param returns a request parameter and whether it is present (JSON null
-// is absent). Like ActionDispatch's params, the query string wins over the
-// body (form, multipart or JSON); a repeated name takes its last value.
+// Param returns a request parameter as Ruby's to_s of ActionDispatch's
+// params[name] and whether it is there (nil is absent); ok is false too
+// when the params are unreadable.
 func (r *Request) Param(name string) (string, bool) {
-	if !r.paramsReady {
-		r.parseParams()
+	v, err := r.view().Param(name)
+	if err != nil || v.Kind == railsreq.Missing || v.Kind == railsreq.Nil {
+		return "", false
 	}
-	v, ok := r.params[name]
-	return v, ok
-}
-
-func (r *Request) parseParams() {
-	r.paramsReady = true
-	if r.Body == nil && r.RawQuery == "" {
-		return
-	}
-	r.params = map[string]string{}
-	if len(r.Body) > 0 {
-		switch ct, ps := bodyType(r.Method, r.Header.Get("Content-Type")); ct {
-		case formType:
-			addValues(r.params, string(r.Body))
-		case jsonType:
-			addJSON(r.params, r.Body)
-		case multipartType:
-			addMultipart(r.params, r.Body, ps["boundary"])
-		}
-	}
-	addValues(r.params, r.RawQuery) // query last: it wins
-}
-
-const (
-	formType      = "application/x-www-form-urlencoded"
-	jsonType      = "application/json"
-	multipartType = "multipart/form-data"
-)
-
-// bodyType says how Rails would parse a body: Rack reads a POST without a
-// media type as a form, and Rails' JSON MIME type has synonyms.
-func bodyType(method, contentType string) (string, map[string]string) {
-	ct, ps, _ := mime.ParseMediaType(contentType)
-	switch {
-	case ct == "" && contentType == "" && method == "POST", ct == formType:
-		return formType, nil
-	case ct == jsonType || ct == "text/x-json" || ct == "application/jsonrequest" || strings.HasSuffix(ct, "+json"):
-		return jsonType, nil
-	case ct == multipartType && ps["boundary"] != "":
-		return multipartType, ps
-	}
-	return "", nil
+	return v.ToS(), true
 }
 
 // BodyIsParsed reports whether a body of this type yields params.
 func BodyIsParsed(method, contentType string) bool {
-	ct, _ := bodyType(method, contentType)
-	return ct != ""
+	h := http.Header{}
+	if contentType != "" {
+		h.Set("Content-Type", contentType)
+	}
+	return railsreq.BodyParsed(method, h)
 }
 
-// methodOverride is Rack::MethodOverride, which runs before Rack::Attack in
-// a Rails app: a POST with X-HTTP-Method-Override or a form field
-// _method is routed, and counted, as that method.
+// methodOverride is Rack::MethodOverride (see railsreq), "" when the
+// method stays.
 func (r *Request) methodOverride() string {
 	if r.Method != "POST" {
 		return ""
 	}
-	m := headerValue(r.Header, "X-Http-Method-Override")
-	if m == "" && len(r.Body) > 0 {
-		if ct, _ := bodyType(r.Method, r.Header.Get("Content-Type")); ct == formType {
-			vals, _ := url.ParseQuery(string(r.Body))
-			m = vals.Get("_method")
-		}
+	if r.BodyUnread && r.Body == nil && BodyIsParsed(r.Method, r.Header.Get("Content-Type")) &&
+		!strings.Contains(strings.ToLower(r.Header.Get("Content-Type")), "json") {
+		return ""
 	}
-	m = strings.ToUpper(strings.TrimSpace(m))
-	switch m {
-	case "GET", "HEAD", "PUT", "POST", "DELETE", "OPTIONS", "PATCH", "LINK", "UNLINK":
+	if m := r.view().MethodOverride(); m != r.Method {
 		return m
 	}
 	return ""
 }
 
 // headerValue reads a header the way Puma and Rails see it: "Api-Access-Token"
-// and "api_access_token" are the same HTTP_API_ACCESS_TOKEN.
+// and "api_access_token" are the same HTTP_API_ACCESS_TOKEN, and a
+// repeated header is one value joined with ", ".
 func headerValue(h http.Header, canonical string) string {
 	if vs, ok := headerValues(h, canonical); ok && len(vs) > 0 {
-		return vs[0]
+		if len(vs) == 1 {
+			return vs[0]
+		}
+		return strings.Join(vs, ", ")
 	}
 	return ""
 }
@@ -159,54 +149,13 @@ func headerValues(h http.Header, canonical string) ([]string, bool) {
 	return vs, ok
 }
 
-func addValues(dst map[string]string, q string) {
-	vals, _ := url.ParseQuery(q) // keeps what parses, like Rack
-	for k, vs := range vals {
-		if len(vs) > 0 {
-			dst[k] = vs[len(vs)-1]
-		}
+// paramCond evaluates a param condition the way it fails closed: when
+// Rails' params cannot be known, the condition holds (the rule counts).
+func (r *Request) paramCond(name string, stringOnly, wantPresent bool) bool {
+	v, err := r.view().Param(name)
+	if err != nil {
+		return true
 	}
-}
-
-// addJSON takes the top-level scalars of a JSON object. Objects and arrays
-// are not keys (Chatwoot 4.18 ignores non-string emails); numbers and
-// booleans become their text.
-func addJSON(dst map[string]string, body []byte) {
-	var obj map[string]any
-	d := json.NewDecoder(bytes.NewReader(body))
-	d.UseNumber()
-	if d.Decode(&obj) != nil {
-		return
-	}
-	for k, v := range obj {
-		switch x := v.(type) {
-		case string:
-			dst[k] = x
-		case json.Number:
-			dst[k] = x.String()
-		case bool:
-			dst[k] = strconv.FormatBool(x)
-		}
-	}
-}
-
-func addMultipart(dst map[string]string, body []byte, boundary string) {
-	mr := multipart.NewReader(bytes.NewReader(body), boundary)
-	for {
-		p, err := mr.NextPart()
-		if err != nil {
-			return
-		}
-		if p.FileName() == "" && p.FormName() != "" { // fields only, not files
-			v, _ := io.ReadAll(io.LimitReader(p, 64<<10))
-			dst[p.FormName()] = string(v)
-		}
-		p.Close()
-	}
-}
-
-// blank is Rails' blank? for a param: missing, empty or only white space.
-func (r *Request) blank(name string) bool {
-	v, ok := r.Param(name)
-	return !ok || strings.TrimSpace(v) == ""
+	present := v.Present() && (!stringOnly || v.Kind == railsreq.String)
+	return present == wantPresent
 }

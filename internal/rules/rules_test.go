@@ -60,9 +60,16 @@ func TestChatwootAPIUser(t *testing.T) {
 		{http.Header{"Api_access_token": {"tok"}}, "tok", true},
 		{http.Header{"Uid": {"  "}}, "", false},
 		{http.Header{}, "", false},
+		{http.Header{"Authorization": {"bearer " + dta}}, "agent@x.io", true},
+		{http.Header{"Authorization": {"BEARER " + dta}, "Uid": {"hdr@x.io"}}, "hdr@x.io", true},
+		{http.Header{"Authorization": {"Bearer"}, "Uid": {"u@x.io"}}, "", false},
+		{http.Header{"Authorization": {"Bearer "}, "Uid": {"u@x.io"}}, "", false},
+		{http.Header{"Authorization": {"Bearer " + base64.RawStdEncoding.EncodeToString([]byte(`{"uid":"a","client":"c","access-token":"t"}`))}}, base64.RawStdEncoding.EncodeToString([]byte(`{"uid":"a","client":"c","access-token":"t"}`)), true},
+		{http.Header{"Authorization": {"Bearer " + base64.StdEncoding.EncodeToString([]byte(`{"uid":"a","client":""}`))}}, base64.StdEncoding.EncodeToString([]byte(`{"uid":"a","client":""}`)), true},
+		{http.Header{"Authorization": {"Token abc"}, "Api_access_token": {"tok"}}, "tok", true},
 	} {
-		got, ok := chatwootAPIUser(&Request{Header: tc.h})
-		if got != tc.want || ok != tc.ok {
+		v, ok := chatwootAPIUser(&Request{Header: tc.h})
+		if got := v.ToS(); got != tc.want || ok != tc.ok {
 			t.Errorf("%v: %q %v, want %q %v", tc.h, got, ok, tc.want, tc.ok)
 		}
 	}
@@ -77,7 +84,7 @@ func TestParamsPrecedence(t *testing.T) {
 		{"application/json", `{"email":"body@x"}`, "email=query@x", "query@x", true},
 		{"application/x-www-form-urlencoded", "email=a&email=b", "", "b", true},
 		{"application/json", `{"email":null}`, "", "", false},
-		{"application/json", `{"email":{"a":1}}`, "", "", false},
+		{"application/json", `{"email":{"a":1}}`, "", `{"a" => 1}`, true},
 		{"application/json", `{"email":42}`, "", "42", true},
 		{"application/json", `not json`, "", "", false},
 		{"text/plain", `email=x`, "", "", false},

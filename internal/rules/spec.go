@@ -121,6 +121,18 @@ type Match struct {
 	// NotIP holds when the client IP is in none of these CIDRs (an unknown
 	// client IP is in none).
 	NotIP StringList `yaml:"not_ip"`
+	// StringParamPresent/Absent are Chatwoot's auth_param tests: present
+	// means a non-blank String (a JSON number, true or an array is no
+	// value at all).
+	StringParamPresent StringList `yaml:"string_param_present"`
+	StringParamAbsent  StringList `yaml:"string_param_absent"`
+	// Extensions says which path the path conditions see: "strip"
+	// (Chatwoot's path_without_extensions: "/auth/sign_in.json" is
+	// "/auth/sign_in"), "keep" (the whole normalized path) or "exact"
+	// (Rack::Attack's req.path: normalized but not percent-decoded — for
+	// safelists, where decoding would let more requests skip the rules).
+	// Empty: the engine's default (strip for the preset).
+	Extensions string `yaml:"extensions"`
 }
 
 // StringList is a list that may be written as a single string.
