@@ -135,9 +135,9 @@ func Strict(o StrictOptions, base rules.Spec) rules.Spec {
 	increment := func() *rules.BanTimeIncrement {
 		return &rules.BanTimeIncrement{Factor: 2, Max: d(24 * time.Hour), Remember: d(7 * 24 * time.Hour)}
 	}
-	// Failed sign-ins per account, keyed by the login email.
-	// TODO(merge): chatwoot:auth_email
-	s.Fail2Ban = append(s.Fail2Ban, rules.BanRule{Name: StrictLoginFailures, Key: list("param:email|header:email"),
+	// Failed sign-ins per account, keyed by the login email as Chatwoot
+	// normalizes it (the same key as the preset's login/email).
+	s.Fail2Ban = append(s.Fail2Ban, rules.BanRule{Name: StrictLoginFailures, Key: list("chatwoot:auth_email"),
 		Match: post("/auth/sign_in"), Failure: &rules.Failure{Status: []int{401}}, Scope: "match",
 		MaxRetry: n(10), FindTime: d(time.Hour), BanTime: d(time.Hour), BanTimeIncrement: increment(),
 		TrustedFor: d(trusted), Mode: mode, Source: StrictSource})

@@ -125,6 +125,10 @@ func (s keySource) String() string {
 		return "capture:" + strconv.Itoa(s.n)
 	case srcAPIUser:
 		return "chatwoot:api_user"
+	case srcAuthEmail:
+		return "chatwoot:auth_email"
+	case srcSuperAdminEmail:
+		return "chatwoot:super_admin_email"
 	}
 	return "source#" + strconv.Itoa(int(s.kind))
 }
