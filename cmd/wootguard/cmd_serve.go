@@ -7,12 +7,13 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"reflect"
 	"syscall"
 	"time"
 
 	"github.com/wootguard/wootguard/internal/config"
 	"github.com/wootguard/wootguard/internal/gateway"
-	"github.com/wootguard/wootguard/internal/store/memory"
+	"github.com/wootguard/wootguard/internal/store"
 )
 
 func init() {
@@ -48,7 +49,11 @@ Example:
 	for _, w := range cfg.Warnings {
 		log.Warn("config: " + w)
 	}
-	st := memory.New(memory.Options{MaxKeys: cfg.MaxKeys})
+	st, err := gateway.OpenStore(cfg, log)
+	if err != nil {
+		fmt.Fprintln(env.Stderr, err)
+		return 1
+	}
 	defer st.Close()
 	opts, err := gateway.FromConfig(cfg, st, log)
 	if err != nil {
@@ -94,7 +99,7 @@ Example:
 // running ones when the file is bad.
 // reloadGateway swaps in the rules of a re-read config file, or keeps the
 // running ones when the file is bad. It returns the config now running.
-func reloadGateway(env *cliEnv, gw *gateway.Gateway, st *memory.Store, running *config.Gateway, path, listen, upstream string, log *slog.Logger) *config.Gateway {
+func reloadGateway(env *cliEnv, gw *gateway.Gateway, st store.Store, running *config.Gateway, path, listen, upstream string, log *slog.Logger) *config.Gateway {
 	cfg, err := loadGatewayConfig(env, path, listen, upstream)
 	if err == nil {
 		var opts gateway.Options
@@ -103,7 +108,7 @@ func reloadGateway(env *cliEnv, gw *gateway.Gateway, st *memory.Store, running *
 				log.Warn("config: " + w)
 			}
 			if cfg.Listen != running.Listen || cfg.Upstream.String() != running.Upstream.String() ||
-				cfg.Server != running.Server || cfg.MaxKeys != running.MaxKeys || cfg.LogFormat != running.LogFormat || cfg.LogLevel != running.LogLevel {
+				cfg.Server != running.Server || cfg.MaxKeys != running.MaxKeys || !reflect.DeepEqual(cfg.StoreConfig, running.StoreConfig) || cfg.LogFormat != running.LogFormat || cfg.LogLevel != running.LogLevel {
 				log.Warn("reload: listen, upstream, server timeouts, store and log settings take effect on restart; rules and responses were reloaded")
 			}
 			gw.Swap(opts)
@@ -145,7 +150,11 @@ func newLogger(env *cliEnv, cfg *config.Gateway) *slog.Logger {
 
 // warnOnEvictions tells the operator once a minute when the memory store
 // had to drop live counters to stay within store.max_keys (a key spray).
-func warnOnEvictions(ctx context.Context, st *memory.Store, log *slog.Logger) {
+func warnOnEvictions(ctx context.Context, st store.Store, log *slog.Logger) {
+	sr, ok := st.(store.StatsReporter)
+	if !ok {
+		return
+	}
 	tick := time.NewTicker(time.Minute)
 	defer tick.Stop()
 	var last int64
@@ -154,9 +163,10 @@ func warnOnEvictions(ctx context.Context, st *memory.Store, log *slog.Logger) {
 		case <-ctx.Done():
 			return
 		case <-tick.C:
-			if n := st.Evictions(); n > last {
-				log.Warn("memory store full: live counters evicted (soonest-ending first, bans last); raise store.max_keys if this is not an attack",
-					"evicted", n-last, "evicted_total", n, "keys", st.Len())
+			stats := sr.Stats()
+			if n := stats.Evictions; n > last {
+				log.Warn("memory store full: live counters evicted (observing rules first, then throttles, login counters and bans last; the rule with most keys, least recently used first); raise store.max_keys if this is not an attack",
+					"evicted", n-last, "evicted_total", n, "keys", stats.Keys)
 				last = n
 			}
 		}

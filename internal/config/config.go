@@ -47,9 +47,30 @@ type ClientIP struct {
 
 // Store selects the counter store.
 type Store struct {
-	Kind    string `yaml:"kind"`     // memory (redis: not built yet)
-	MaxKeys int    `yaml:"max_keys"` // memory: bound on keys
+	Kind    string `yaml:"kind"`     // memory | redis
+	MaxKeys int    `yaml:"max_keys"` // memory (and redis' local fallback): bound on keys
 	Prefix  string `yaml:"prefix"`
+	// Redis (docs/redis.md); what is left out comes from Chatwoot's
+	// REDIS_* variables once kind is redis.
+	URL              string         `yaml:"url"`
+	Password         string         `yaml:"password"`
+	DB               *int           `yaml:"db"`
+	Sentinels        []string       `yaml:"sentinels"`
+	SentinelMaster   string         `yaml:"sentinel_master"`
+	SentinelPassword string         `yaml:"sentinel_password"`
+	ClusterNodes     []string       `yaml:"cluster_nodes"`
+	TLSVerify        string         `yaml:"tls_verify"` // peer (default) | none
+	Timeout          rules.Duration `yaml:"timeout"`
+	DialTimeout      rules.Duration `yaml:"dial_timeout"`
+	PoolSize         int            `yaml:"pool_size"`
+	OnError          string         `yaml:"on_error"` // local | allow | deny
+	// Memory store snapshot (bans and counters across restarts).
+	Snapshot         string         `yaml:"snapshot"`
+	SnapshotInterval rules.Duration `yaml:"snapshot_interval"`
+	// Secret for hashing secret key parts (tokens); else KeySecretFile,
+	// created on first start when missing.
+	KeySecret     string `yaml:"key_secret"`
+	KeySecretFile string `yaml:"key_secret_file"`
 }
 
 // Responses shapes 403/429 answers.
@@ -126,6 +147,7 @@ type Gateway struct {
 	Server           Server
 	Warnings         []string
 	Raw              *File
+	StoreConfig      StoreConfig // the store's checked settings (store.go)
 }
 
 // Defaults of the gateway.
@@ -198,10 +220,10 @@ func build(path string, doc *yaml.Node, f *File, getenv func(string) string) (*G
 	switch g.StoreKind {
 	case "memory":
 	case "redis":
-		at("store.kind", "the redis store is not built yet: use kind: memory")
 	default:
-		at("store.kind", "unknown store kind %q: want memory", g.StoreKind)
+		at("store.kind", "unknown store kind %q: want memory or redis", g.StoreKind)
 	}
+	g.buildStore(path, f, getenv, at)
 	if g.MaxKeys == 0 {
 		g.MaxKeys = DefaultMaxKeys
 	} else if g.MaxKeys < 0 {

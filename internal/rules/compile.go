@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/wootguard/wootguard/internal/store"
 )
 
 // SpecError is a problem in a Spec, located by its path in the document
@@ -61,6 +63,8 @@ type rule struct {
 	failure []int  // response statuses that count; nil = the request itself counts
 	countNS string // counter key namespace (see Compile)
 	banNS   string
+	algo    store.Algorithm // throttles
+	rate    int64           // GCRA: requests per period (limit is then the burst)
 }
 
 type matcher struct {

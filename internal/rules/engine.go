@@ -105,6 +105,7 @@ func Compile(s Spec, o Options) (*Engine, error) {
 		c.name(path, t.Name, names(kindThrottle))
 		r := c.counted(path, kindThrottle, t.Name, t.Limit, t.Period, t.Key, t.Match)
 		r.enforce = c.mode(path, t.Mode)
+		c.algorithm(path, t, r)
 		e.throttles = append(e.throttles, r)
 	}
 	for i, t := range s.Tracks {
@@ -222,6 +223,7 @@ type scratch struct {
 	counts      []int64
 	banned      []bool
 	buf         []byte
+	resets      []time.Duration
 }
 
 // Decide evaluates every rule for r at time now.
@@ -282,19 +284,19 @@ func (e *Engine) Decide(ctx context.Context, now time.Time, r *Request) (Decisio
 			d.Pending = append(d.Pending, Pending{rule: rl, countKey: countKey, banKey: banKey, unix: unix, Discriminator: disc})
 			continue
 		}
-		add(rl, store.Op{Kind: store.OpFailure, Key: countKey, TTL: ttl(unix, rl.period), Limit: rl.limit,
-			BanKey: banKey, BanTTL: rl.banTime, StopOnCount: rl.kind == kindFail2Ban && rl.enforce}, disc)
+		add(rl, e.windowed(rl, store.Op{Kind: store.OpFailure, Key: countKey, TTL: ttl(unix, rl.period), Limit: rl.limit,
+			BanKey: banKey, BanTTL: rl.banTime, StopOnCount: rl.kind == kindFail2Ban && rl.enforce}), disc)
 	}
 	for _, rl := range e.throttles {
 		if !rl.match.matches(r, path) {
 			continue
 		}
-		key, disc, ok := e.counterKey(sc, unix, rl, r, path)
+		key, disc, ok := e.counterKey(sc, rl.keyUnix(unix), rl, r, path)
 		if !ok {
 			continue
 		}
-		add(rl, store.Op{Kind: store.OpThrottle, Key: key,
-			TTL: ttl(unix, rl.period), Limit: rl.limit, Enforce: rl.enforce}, disc)
+		add(rl, e.windowed(rl, store.Op{Kind: store.OpThrottle, Key: key,
+			TTL: ttl(unix, rl.period), Limit: rl.limit, Enforce: rl.enforce}), disc)
 	}
 	for _, rl := range e.tracks {
 		if !rl.match.matches(r, path) {
@@ -318,8 +320,8 @@ func (e *Engine) Decide(ctx context.Context, now time.Time, r *Request) (Decisio
 		if !ok {
 			continue
 		}
-		add(rl, store.Op{Kind: store.OpCount, Key: key,
-			TTL: ttl(unix, rl.period), Limit: rl.limit}, disc)
+		add(rl, e.windowed(rl, store.Op{Kind: store.OpCount, Key: key,
+			TTL: ttl(unix, rl.period), Limit: rl.limit}), disc)
 	}
 	if len(sc.ops) == 0 {
 		d.Events = append(d.Events, sc.plainTracks...)
@@ -328,13 +330,16 @@ func (e *Engine) Decide(ctx context.Context, now time.Time, r *Request) (Decisio
 
 	n := len(sc.ops)
 	if cap(sc.counts) < n {
-		sc.counts, sc.banned = make([]int64, n), make([]bool, n)
+		sc.counts, sc.banned, sc.resets = make([]int64, n), make([]bool, n), make([]time.Duration, n)
 	}
 	res := &sc.res // in the pooled scratch: a local would escape through the interface call
-	*res = store.Result{Counts: sc.counts[:n], Banned: sc.banned[:n]}
+	*res = store.Result{Counts: sc.counts[:n], Banned: sc.banned[:n], Reset: sc.resets[:n]}
 	if err := e.opts.Store.Run(ctx, now, sc.ops, res); err != nil {
 		d.Pending = nil
 		return d, err
+	}
+	if !res.Now.IsZero() {
+		unix = res.Now.Unix() // the store's clock decided the windows
 	}
 	last := n
 	if res.Stop != store.Completed {
@@ -365,7 +370,7 @@ func (e *Engine) Decide(ctx context.Context, now time.Time, r *Request) (Decisio
 				return d, nil
 			}
 		case store.OpThrottle:
-			q := quota(rl, count, unix)
+			q := quotaOf(rl, count, unix, res.Reset[i])
 			// Dry-run throttles must not tell clients to slow down.
 			if rl.enforce && (!d.QuotaValid || tighter(q, d.Quota)) {
 				d.Quota, d.QuotaValid = q, true
@@ -399,8 +404,8 @@ func (e *Engine) ReportResponse(ctx context.Context, now time.Time, p Pending, s
 	}
 	// The counter's window was fixed when the request came in; its
 	// lifetime counts from then too, however slow the answer was.
-	count, banned, err := e.opts.Store.Fail(ctx, now, store.Op{Kind: store.OpFailure, Key: p.countKey,
-		TTL: ttl(p.unix, p.rule.period) - now.Sub(time.Unix(p.unix, 0)), Limit: p.rule.limit, BanKey: p.banKey, BanTTL: p.rule.banTime})
+	count, banned, err := e.opts.Store.Fail(ctx, now, e.windowed(p.rule, store.Op{Kind: store.OpFailure, Key: p.countKey,
+		TTL: ttl(p.unix, p.rule.period) - now.Sub(time.Unix(p.unix, 0)), Limit: p.rule.limit, BanKey: p.banKey, BanTTL: p.rule.banTime}))
 	if err != nil || !banned {
 		return nil, err
 	}

@@ -44,6 +44,10 @@ type Throttle struct {
 	Match  *Match     `yaml:"match"`
 	Mode   string     `yaml:"mode"`
 	Source string     `yaml:"-"`
+	// Algorithm is fixed-window (default, Rack::Attack's), sliding-window
+	// or gcra; Burst is the GCRA's burst (default Limit).
+	Algorithm string `yaml:"algorithm"`
+	Burst     *int64 `yaml:"burst"`
 }
 
 // Track counts (with Limit and Period) or just reports matching requests;

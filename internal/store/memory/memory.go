@@ -11,6 +11,7 @@ package memory
 import (
 	"context"
 	"hash/maphash"
+	"log/slog"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -25,6 +26,12 @@ type Options struct {
 	Shards     int              // default 64
 	SweepEvery time.Duration    // background expiry sweep; default 10s, <0 disables
 	Now        func() time.Time // clock for the background sweep; default time.Now
+	// Snapshot is a file that keeps bans and counters across restarts:
+	// loaded by New, written atomically every SnapshotEvery (default 1m,
+	// <0: only on Close) and by Close. Logger receives what happened.
+	Snapshot      string
+	SnapshotEvery time.Duration
+	Logger        *slog.Logger
 }
 
 // evictionSample is how many keys are looked at to choose a victim.
@@ -52,6 +59,7 @@ type Store struct {
 	stop        chan struct{}
 	done        chan struct{}
 	closeOnce   sync.Once
+	snap        snapshotter
 }
 
 var _ store.Store = (*Store)(nil)
@@ -89,6 +97,7 @@ func New(o Options) *Store {
 	} else {
 		close(s.done)
 	}
+	s.startSnapshots(o)
 	return s
 }
 
@@ -99,10 +108,13 @@ func (s *Store) shardFor(key string) *shard {
 // Run implements store.Store.
 func (s *Store) Run(_ context.Context, now time.Time, program []store.Op, res *store.Result) error {
 	t := now.UnixNano()
-	res.Stop, res.StopAt, res.BanTTL = store.Completed, 0, 0
+	res.Stop, res.StopAt, res.BanTTL, res.Now = store.Completed, 0, 0, time.Time{}
 	for i := range program {
 		res.Counts[i] = 0
 		res.Banned[i] = false
+		if i < len(res.Reset) {
+			res.Reset[i] = 0
+		}
 	}
 	skipFailure := ""
 	for i := range program {
@@ -130,8 +142,11 @@ func (s *Store) Run(_ context.Context, now time.Time, program []store.Op, res *s
 				return nil
 			}
 		case store.OpThrottle:
-			c := s.incr(op.Key, op.TTL, t)
+			c, reset := s.throttle(op, t)
 			res.Counts[i] = c
+			if i < len(res.Reset) {
+				res.Reset[i] = reset
+			}
 			if c > op.Limit && op.Enforce {
 				res.Stop, res.StopAt = store.StopThrottled, i
 				return nil
@@ -313,9 +328,14 @@ func (s *Store) Evictions() int64 { return s.evictions.Load() }
 
 // Close stops the background sweeper.
 func (s *Store) Close() error {
-	s.closeOnce.Do(func() { close(s.stop) })
+	var err error
+	s.closeOnce.Do(func() {
+		close(s.stop)
+		<-s.done
+		err = s.stopSnapshots()
+	})
 	<-s.done
-	return nil
+	return err
 }
 
 // Stats implements store.StatsReporter.

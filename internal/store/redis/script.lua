@@ -1,0 +1,181 @@
+-- wootguard: one store program (internal/store/store.go) in one call.
+--
+-- Encoding (built by encode in program.go; keep both in step):
+--   KEYS[1]  the hash tag "{prefix}": every key below carries it, so in a
+--            Redis Cluster the whole script runs on one slot.
+--   ARGV[1]  mode: "run" (count), "peek" (change nothing), "fail" (one
+--            OpFailure outside a program: no stop)
+--   ARGV[2]  the caller's clock in unix microseconds, or "" for Redis TIME
+--   ARGV[3]  STRIDE, the number of ARGV fields per operation
+--   then one group of STRIDE fields per operation, in program order:
+--     1 kind      OpKind number (1 ban check, 2 failure, 3 throttle, 4 count)
+--     2 key       counter key ("" for a ban check)
+--     3 ttl_ms    counter lifetime (the caller's; recomputed from Redis'
+--                 clock when the key has a window)
+--     4 limit     throttle/track limit, failure maxretry, GCRA burst
+--     5 ban_key   ban key (ban check, failure)
+--     6 ban_ms    ban time (failure)
+--     7 flags     1 = enforce, 2 = stop on count (Fail2Ban)
+--     8 period    window length in seconds (0 = none)
+--     9 window_at 1-based position of the window number in key (0 = none)
+--    10 algo      throttle algorithm: 0 fixed, 1 sliding, 2 gcra
+--    11 rate      GCRA requests per period
+--   A new Op field goes at the end of the group (raise STRIDE in
+--   program.go); a new Op kind adds a function to the `op` table below.
+--
+-- Reply: {stop, stop_at (0-based), ban_ttl_ms, now_us, then per operation:
+-- count, banned (0/1), reset_us}. Semantics are those of the memory store
+-- (internal/store/memory), which a test compares number for number.
+
+local mode = ARGV[1]
+local write = mode ~= 'peek'
+local now_us
+if ARGV[2] == '' then
+  local t = redis.call('TIME')
+  now_us = tonumber(t[1]) * 1000000 + tonumber(t[2])
+else
+  now_us = tonumber(ARGV[2])
+end
+local now_s = math.floor(now_us / 1000000)
+local stride = tonumber(ARGV[3])
+local n = math.floor((#ARGV - 3) / stride)
+
+local out = {0, 0, 0, now_us}
+for i = 1, n * 3 do out[4 + i] = 0 end
+
+-- windowed returns key with its window number for this clock, shifted by
+-- shift windows, and the counter lifetime to the end of that window + 1s.
+local function windowed(key, at, period, ttl, shift)
+  if at == 0 or period == 0 then return key, ttl end
+  local stop = string.find(key, ':', at, true)
+  if not stop then return key, ttl end
+  local w = math.floor(now_s / period) + shift
+  return string.sub(key, 1, at - 1) .. string.format('%d', w) .. string.sub(key, stop),
+    (period - now_s % period + 1) * 1000
+end
+
+local function incr(key, ttl)
+  if not write then return (tonumber(redis.call('GET', key)) or 0) + 1 end
+  local c = redis.call('INCR', key)
+  if c == 1 then redis.call('PEXPIRE', key, ttl) end
+  return c
+end
+
+local function ban_left(ban_key)
+  local left = redis.call('PTTL', ban_key)
+  if left == -1 then return 1 end -- a ban without expiry: banned
+  if left < 0 then return 0 end
+  return left
+end
+
+local function fail(a)
+  local key, ttl = windowed(a.key, a.at, a.period, a.ttl, 0)
+  local c = incr(key, ttl)
+  if c < a.limit then return c, 0 end
+  if write then redis.call('SET', a.ban_key, string.format('%d', now_us), 'PX', a.ban_ms) end
+  return c, 1
+end
+
+local function fixed(a)
+  local key, ttl = windowed(a.key, a.at, a.period, a.ttl, 0)
+  return incr(key, ttl), 0
+end
+
+-- sliding mirrors store.Sliding.
+local function sliding(a)
+  if a.period == 0 then return fixed(a) end
+  local key, ttl = windowed(a.key, a.at, a.period, a.ttl, 0)
+  local cur = incr(key, ttl + a.period * 1000)
+  local prev = 0
+  local pkey = windowed(a.key, a.at, a.period, a.ttl, -1)
+  if pkey ~= key then prev = tonumber(redis.call('GET', pkey)) or 0 end
+  local p = a.period * 1000000
+  local e = now_us - math.floor(now_s / a.period) * a.period * 1000000
+  local count = math.floor((prev * (p - e) + cur * p + p - 1) / p)
+  if count <= a.limit then return count, 0 end
+  local room = a.limit - cur - 1
+  if room >= 0 and prev > 0 then
+    local dt = p - e - math.floor(room * p / prev)
+    if dt < p - e then return count, math.max(dt, 1) end
+  end
+  local to_next = p - e
+  if a.limit < 1 then return count, to_next + p end
+  if cur == 0 then return count, to_next end
+  local e2 = p - math.floor((a.limit - 1) * p / cur)
+  return count, to_next + math.max(e2, 0)
+end
+
+-- gcra mirrors store.GCRAStep; the key holds the theoretical arrival time.
+local function gcra(a)
+  local interval = math.max(math.floor(a.period * 1000000 / math.max(a.rate, 1)), 1)
+  local tat = tonumber(redis.call('GET', a.key)) or 0
+  if tat < now_us then tat = now_us end
+  local new_tat = tat + interval
+  local used = new_tat - now_us
+  local count = math.floor((used + interval - 1) / interval)
+  if used <= a.limit * interval then
+    if write then
+      redis.call('SET', a.key, string.format('%d', new_tat), 'PX', math.floor(used / 1000) + 1000)
+    end
+    return count, used
+  end
+  return count, used - a.limit * interval
+end
+
+local throttle = {[0] = fixed, [1] = sliding, [2] = gcra}
+
+local STOP_BANNED, STOP_FAILED, STOP_THROTTLED = 1, 2, 3
+local skip_failure = nil
+
+-- One function per OpKind. Each returns nil to go on, or a stop reason.
+local op = {}
+op[1] = function(i, a) -- OpBanCheck
+  local left = ban_left(a.ban_key)
+  if left <= 0 then return nil end
+  if not a.enforce then
+    out[4 + 3 * i - 2] = 1
+    skip_failure = a.ban_key
+    return nil
+  end
+  out[3] = left
+  return STOP_BANNED
+end
+op[2] = function(i, a) -- OpFailure
+  if a.ban_key == skip_failure then return nil end
+  local c, banned = fail(a)
+  out[4 + 3 * i - 2], out[4 + 3 * i - 1] = c, banned
+  if a.stop_on_count and mode ~= 'fail' then return STOP_FAILED end
+  return nil
+end
+op[3] = function(i, a) -- OpThrottle
+  local f = throttle[a.algo] or fixed
+  local c, reset = f(a)
+  out[4 + 3 * i - 2], out[4 + 3 * i] = c, reset
+  if c > a.limit and a.enforce then return STOP_THROTTLED end
+  return nil
+end
+op[4] = function(i, a) -- OpCount
+  out[4 + 3 * i - 2] = fixed(a)
+  return nil
+end
+
+for i = 1, n do
+  local b = 3 + (i - 1) * stride
+  local flags = tonumber(ARGV[b + 7])
+  local a = {
+    key = ARGV[b + 2], ttl = tonumber(ARGV[b + 3]), limit = tonumber(ARGV[b + 4]),
+    ban_key = ARGV[b + 5], ban_ms = tonumber(ARGV[b + 6]),
+    enforce = flags % 2 == 1, stop_on_count = math.floor(flags / 2) % 2 == 1,
+    period = tonumber(ARGV[b + 8]), at = tonumber(ARGV[b + 9]),
+    algo = tonumber(ARGV[b + 10]), rate = tonumber(ARGV[b + 11]),
+  }
+  local f = op[tonumber(ARGV[b + 1])]
+  if f then
+    local stop = f(i, a)
+    if stop then
+      out[1], out[2] = stop, i - 1
+      return out
+    end
+  end
+end
+return out
