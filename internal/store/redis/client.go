@@ -1,11 +1,14 @@
 package redis
 
 import (
+	"context"
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	goredis "github.com/redis/go-redis/v9"
@@ -32,6 +35,7 @@ type ClientOptions struct {
 // retried script could count a request twice, and the failure policy
 // handles errors.
 func NewClient(o ClientOptions) (goredis.UniversalClient, string, error) {
+	quietOnce.Do(func() { goredis.SetLogger(quietLogger{}) })
 	timeout := o.Timeout
 	if timeout <= 0 {
 		timeout = DefaultTimeout
@@ -116,4 +120,15 @@ func redactURL(raw string, db int) string {
 		return fmt.Sprintf("unix://%s db %d", u.Path, db)
 	}
 	return fmt.Sprintf("%s://%s/%d", u.Scheme, u.Host, db)
+}
+
+var quietOnce sync.Once
+
+// quietLogger sends go-redis' own messages (a failed dial on every probe
+// while Redis is down) to slog at debug level: the store logs the
+// transitions that matter once each.
+type quietLogger struct{}
+
+func (quietLogger) Printf(ctx context.Context, format string, v ...any) {
+	slog.Default().DebugContext(ctx, "go-redis: "+fmt.Sprintf(format, v...))
 }

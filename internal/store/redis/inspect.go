@@ -3,6 +3,7 @@ package redis
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -93,7 +94,9 @@ func (s *Store) Bans(ctx context.Context, now time.Time, prefix string) ([]store
 				continue // expired between SCAN and PTTL
 			}
 			b := store.Ban{Key: s.unkey(k), Expires: now.Add(left)}
-			if us, err := vals[i].Int64(); err == nil && us > 1 {
+			// The value is "since_us:expires_us" (script.lua).
+			since, _, _ := strings.Cut(vals[i].Val(), ":")
+			if us, err := strconv.ParseInt(since, 10, 64); err == nil && us > 1 {
 				b.Since = time.UnixMicro(us)
 			}
 			out = append(out, b)

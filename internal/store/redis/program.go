@@ -57,7 +57,7 @@ func decode(reply any, n int, res *store.Result) error {
 		return v
 	}
 	res.Stop, res.StopAt = store.StopReason(num(0)), int(num(1))
-	res.BanTTL = time.Duration(num(2)) * time.Millisecond
+	res.BanTTL = time.Duration(num(2)) * time.Microsecond
 	res.Now = time.UnixMicro(num(3))
 	for i := 0; i < n; i++ {
 		res.Counts[i] = num(4 + 3*i)

@@ -23,7 +23,7 @@
 --   A new Op field goes at the end of the group (raise STRIDE in
 --   program.go); a new Op kind adds a function to the `op` table below.
 --
--- Reply: {stop, stop_at (0-based), ban_ttl_ms, now_us, then per operation:
+-- Reply: {stop, stop_at (0-based), ban_ttl_us, now_us, then per operation:
 -- count, banned (0/1), reset_us}. Semantics are those of the memory store
 -- (internal/store/memory), which a test compares number for number.
 
@@ -54,25 +54,46 @@ local function windowed(key, at, period, ttl, shift)
     (period - now_s % period + 1) * 1000
 end
 
+-- Values are "count:expires_us": the expiry is checked against the
+-- script's clock (so a caller's clock works in tests), and PX lets Redis
+-- drop the key too.
+local function load(key)
+  local v = redis.call('GET', key)
+  if not v then return nil, nil end
+  local sep = string.find(v, ':', 1, true)
+  if not sep then return tonumber(v), nil end
+  local exp = tonumber(string.sub(v, sep + 1))
+  if exp <= now_us then return nil, nil end
+  return tonumber(string.sub(v, 1, sep - 1)), exp
+end
+
+local function save(key, count, exp)
+  redis.call('SET', key, string.format('%d:%d', count, exp), 'PX', math.max(math.ceil((exp - now_us) / 1000), 1))
+end
+
 local function incr(key, ttl)
-  if not write then return (tonumber(redis.call('GET', key)) or 0) + 1 end
-  local c = redis.call('INCR', key)
-  if c == 1 then redis.call('PEXPIRE', key, ttl) end
+  local c, exp = load(key)
+  if c and exp then
+    c = c + 1
+  else
+    c, exp = 1, now_us + ttl * 1000
+  end
+  if write then save(key, c, exp) end
   return c
 end
 
 local function ban_left(ban_key)
-  local left = redis.call('PTTL', ban_key)
-  if left == -1 then return 1 end -- a ban without expiry: banned
-  if left < 0 then return 0 end
-  return left
+  local since, exp = load(ban_key)
+  if not since then return 0 end
+  if not exp then return 1 end -- a ban without expiry: banned
+  return exp - now_us
 end
 
 local function fail(a)
   local key, ttl = windowed(a.key, a.at, a.period, a.ttl, 0)
   local c = incr(key, ttl)
   if c < a.limit then return c, 0 end
-  if write then redis.call('SET', a.ban_key, string.format('%d', now_us), 'PX', a.ban_ms) end
+  if write then save(a.ban_key, now_us, now_us + a.ban_ms * 1000) end
   return c, 1
 end
 
@@ -88,7 +109,7 @@ local function sliding(a)
   local cur = incr(key, ttl + a.period * 1000)
   local prev = 0
   local pkey = windowed(a.key, a.at, a.period, a.ttl, -1)
-  if pkey ~= key then prev = tonumber(redis.call('GET', pkey)) or 0 end
+  if pkey ~= key then prev = load(pkey) or 0 end
   local p = a.period * 1000000
   local e = now_us - math.floor(now_s / a.period) * a.period * 1000000
   local count = math.floor((prev * (p - e) + cur * p + p - 1) / p)
@@ -108,15 +129,13 @@ end
 -- gcra mirrors store.GCRAStep; the key holds the theoretical arrival time.
 local function gcra(a)
   local interval = math.max(math.floor(a.period * 1000000 / math.max(a.rate, 1)), 1)
-  local tat = tonumber(redis.call('GET', a.key)) or 0
+  local tat = load(a.key) or 0
   if tat < now_us then tat = now_us end
   local new_tat = tat + interval
   local used = new_tat - now_us
   local count = math.floor((used + interval - 1) / interval)
   if used <= a.limit * interval then
-    if write then
-      redis.call('SET', a.key, string.format('%d', new_tat), 'PX', math.floor(used / 1000) + 1000)
-    end
+    if write then save(a.key, new_tat, new_tat + 1000000) end
     return count, used
   end
   return count, used - a.limit * interval

@@ -141,13 +141,15 @@ func New(o Options) (*Store, error) {
 		o.Logger = slog.Default()
 	}
 	s := &Store{opts: o, client: o.Client, tag: "{" + o.Prefix + "}"}
-	// Load the script ahead of the first request, without delaying the
-	// start: a Redis that is down now is the failure policy's business.
-	go func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_ = s.client.ScriptLoad(ctx, scriptSource).Err()
-	}()
+	// Load the script before the first request (so it costs one call,
+	// not EVALSHA + EVAL), waiting briefly: a Redis that is down now is the
+	// failure policy's business, and EVAL reloads it later.
+	ctx, cancel := context.WithTimeout(context.Background(), max(4*o.Timeout, 200*time.Millisecond))
+	defer cancel()
+	if err := s.client.ScriptLoad(ctx, scriptSource).Err(); err != nil {
+		o.Logger.Warn("redis store not answering at start: failure policy in force until it does",
+			"err", err.Error(), "on_error", o.OnError, "server", o.Detail)
+	}
 	return s, nil
 }
 
