@@ -1,7 +1,6 @@
 package gateway_test
 
 import (
-	"bytes"
 	"fmt"
 	"io"
 	"log/slog"
@@ -245,7 +244,7 @@ func TestRedisKilledUnderLoad(t *testing.T) {
 			if !st.Healthy || st.Fallbacks == 0 || got[200] == 0 || (policy == "deny" && got[503] == 0) {
 				t.Fatalf("statuses %v, stats %+v: want fallbacks during the outage and Redis back after", got, st)
 			}
-			if !bytes.Contains([]byte(g.Logs.b.String()), []byte("redis store answering again")) {
+			if !strings.Contains(logText(g.Logs), "redis store answering again") {
 				t.Fatal("no log line for the return to Redis")
 			}
 		})
