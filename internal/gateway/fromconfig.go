@@ -13,7 +13,11 @@ import (
 // FromConfig compiles a checked configuration into gateway Options over
 // the given store.
 func FromConfig(c *config.Gateway, st store.Store, log *slog.Logger) (Options, error) {
-	eng, err := Engine(c, st)
+	secret, err := KeySecret(c, st, log)
+	if err != nil {
+		return Options{}, err
+	}
+	eng, err := rules.Compile(c.Spec, rules.Options{Store: st, Prefix: c.Prefix, StripExtension: c.StripExtension, KeySecret: secret})
 	if err != nil {
 		return Options{}, err
 	}

@@ -65,6 +65,7 @@ type rule struct {
 	banNS   string
 	algo    store.Algorithm // throttles
 	rate    int64           // GCRA: requests per period (limit is then the burst)
+	secret  []byte          // Options.KeySecret: HMAC key for secret key parts
 }
 
 type matcher struct {

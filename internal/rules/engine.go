@@ -28,6 +28,10 @@ type Options struct {
 	// StripExtension matches paths without their ".json"-style extension,
 	// as Chatwoot's rules do (default for the Chatwoot preset).
 	StripExtension bool
+	// KeySecret, when set, replaces key parts that come from secrets
+	// (tokens, passwords) by their HMAC-SHA256 under it before they reach
+	// the store, a log line or an admin answer (see secret.go).
+	KeySecret []byte
 }
 
 // Engine is a compiled rule set. It is safe for concurrent use.
@@ -138,6 +142,7 @@ func Compile(s Spec, o Options) (*Engine, error) {
 	// ban by accident.
 	for _, group := range [][]*rule{e.bans, e.throttles, e.tracks} {
 		for _, rl := range group {
+			rl.secret = o.KeySecret
 			switch rl.kind {
 			case kindThrottle:
 				rl.countNS = rl.name

@@ -163,7 +163,7 @@ func appendDiscriminator(b []byte, rl *rule, r *Request, path string) ([]byte, b
 				v, found = chatwootAPIUser(r)
 			}
 			if found {
-				b = append(b, v...)
+				b = appendKeyValue(b, rl, src, r, v)
 				break
 			}
 		}

@@ -333,3 +333,18 @@ func (s *Store) Stats() store.Stats {
 
 // RoundTrips returns the number of script calls sent to Redis.
 func (s *Store) RoundTrips() int64 { return s.roundTrips.Load() }
+
+// SharedSecret returns the installation's key secret kept in Redis,
+// storing candidate first when there is none (SET NX): every gateway on
+// this Redis hashes secret key parts with the same secret.
+func (s *Store) SharedSecret(ctx context.Context, candidate []byte) ([]byte, error) {
+	key := s.tag + ":key-secret"
+	if err := s.client.SetNX(ctx, key, candidate, 0).Err(); err != nil {
+		return nil, fmt.Errorf("redis store: %w", err)
+	}
+	v, err := s.client.Get(ctx, key).Bytes()
+	if err != nil {
+		return nil, fmt.Errorf("redis store: %w", err)
+	}
+	return v, nil
+}
