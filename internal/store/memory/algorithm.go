@@ -15,17 +15,17 @@ func (s *Store) throttle(op *store.Op, t int64) (int64, time.Duration) {
 	case store.GCRA:
 		return s.gcra(op, t)
 	}
-	return s.incr(op.Key, op.TTL, t), 0
+	return s.incr(op.Key, op.TTL, t, op.Class, op.Group), 0
 }
 
 // sliding counts in the current window (kept one period longer, as the
 // next window's "previous") and weighs the previous window's count.
 func (s *Store) sliding(op *store.Op, t int64) (int64, time.Duration) {
 	if op.Period <= 0 {
-		return s.incr(op.Key, op.TTL, t), 0
+		return s.incr(op.Key, op.TTL, t, op.Class, op.Group), 0
 	}
 	unix := t / int64(time.Second)
-	cur := s.incr(op.Key, op.TTL+time.Duration(op.Period)*time.Second, t)
+	cur := s.incr(op.Key, op.TTL+time.Duration(op.Period)*time.Second, t, op.Class, op.Group)
 	var prev int64
 	if pk := store.WindowKey(op, unix, -1); pk != op.Key {
 		prev = s.get(pk, t)
@@ -48,11 +48,11 @@ func (s *Store) gcra(op *store.Op, t int64) (int64, time.Duration) {
 	nowUS := t / 1000
 	newTAT, count, allowed, reset := store.GCRAStep(tat, nowUS, store.GCRAInterval(op.Period, op.Rate), op.Limit)
 	if allowed {
-		ne := entry{count: newTAT, expires: newTAT*1000 + int64(time.Second)}
 		if ok {
-			*e = ne
+			e.count, e.expires = newTAT, newTAT*1000+int64(time.Second)
+			sh.touch(e)
 		} else {
-			s.put(sh, op.Key, ne, t)
+			s.put(sh, op.Key, entry{count: newTAT, expires: newTAT*1000 + int64(time.Second), lru: lru{class: op.Class, group: op.Group}}, t)
 		}
 	}
 	return count, reset

@@ -3,9 +3,12 @@
 // Keys live in a fixed number of shards, each a map behind its own mutex.
 // Every key expires at the end of its window. The number of keys is
 // bounded: when a shard is full, expired keys are swept first; if none
-// have expired, the key whose window ends soonest among a small random
-// sample is evicted, counters before bans (a ban is the most expensive
-// thing to lose). Evictions are counted.
+// have expired, a live key is evicted in an order that a spray of new
+// keys cannot turn against a victim (evict.go): the lowest store.Class
+// first (observing rules, then throttles, then login and ban counters,
+// bans last), within it the rule holding the most keys (a per-rule
+// quota), within that rule its least recently used key. Evictions are
+// counted per class.
 package memory
 
 import (
@@ -41,12 +44,14 @@ type entry struct {
 	count   int64
 	expires int64 // unix nanoseconds
 	ban     bool
+	lru              // eviction order (evict.go)
 }
 
 type shard struct {
 	mu        sync.Mutex
 	m         map[string]*entry
 	lastSweep int64
+	lists     map[listID]*lruList
 }
 
 // Store is an in-memory store.Store.
@@ -55,6 +60,7 @@ type Store struct {
 	shards      []shard
 	maxPerShard int
 	evictions   atomic.Int64
+	evictedBy   [store.ClassBan + 1]atomic.Int64
 	now         func() time.Time
 	stop        chan struct{}
 	done        chan struct{}
@@ -91,6 +97,7 @@ func New(o Options) *Store {
 	}
 	for i := range s.shards {
 		s.shards[i].m = make(map[string]*entry)
+		s.shards[i].lists = make(map[listID]*lruList)
 	}
 	if o.SweepEvery > 0 {
 		go s.sweepLoop(o.SweepEvery)
@@ -152,7 +159,7 @@ func (s *Store) Run(_ context.Context, now time.Time, program []store.Op, res *s
 				return nil
 			}
 		case store.OpCount:
-			res.Counts[i] = s.incr(op.Key, op.TTL, t)
+			res.Counts[i] = s.incr(op.Key, op.TTL, t, op.Class, op.Group)
 		}
 	}
 	return nil
@@ -165,13 +172,13 @@ func (s *Store) Fail(_ context.Context, now time.Time, op store.Op) (int64, bool
 }
 
 func (s *Store) fail(op *store.Op, t int64) (int64, bool) {
-	c := s.incr(op.Key, op.TTL, t)
+	c := s.incr(op.Key, op.TTL, t, op.Class, op.Group)
 	if c < op.Limit {
 		return c, false
 	}
 	sh := s.shardFor(op.BanKey)
 	sh.mu.Lock()
-	s.put(sh, op.BanKey, entry{count: 1, expires: t + int64(op.BanTTL), ban: true}, t)
+	s.put(sh, op.BanKey, entry{count: 1, expires: t + int64(op.BanTTL), ban: true, lru: lru{class: store.ClassBan}}, t)
 	sh.mu.Unlock()
 	return c, true
 }
@@ -190,7 +197,7 @@ func (s *Store) banLeft(key string, t int64) time.Duration {
 
 // incr adds one to key, creating it with the given lifetime when absent or
 // expired, and returns the new count.
-func (s *Store) incr(key string, ttl time.Duration, t int64) int64 {
+func (s *Store) incr(key string, ttl time.Duration, t int64, class store.Class, group string) int64 {
 	sh := s.shardFor(key)
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
@@ -200,11 +207,12 @@ func (s *Store) incr(key string, ttl time.Duration, t int64) int64 {
 		if e.expires > t {
 			e.count++
 		} else {
-			*e = entry{count: 1, expires: t + int64(ttl)}
+			e.count, e.expires = 1, t+int64(ttl)
 		}
+		sh.touch(e)
 		return e.count
 	}
-	s.put(sh, key, entry{count: 1, expires: t + int64(ttl)}, t)
+	s.put(sh, key, entry{count: 1, expires: t + int64(ttl), lru: lru{class: class, group: group}}, t)
 	return 1
 }
 
@@ -212,7 +220,14 @@ func (s *Store) incr(key string, ttl time.Duration, t int64) int64 {
 // The caller holds sh.mu.
 func (s *Store) put(sh *shard, key string, e entry, t int64) {
 	if old, exists := sh.m[key]; exists {
-		*old = e
+		old.count, old.expires, old.ban = e.count, e.expires, e.ban
+		if old.class != e.class || old.group != e.group {
+			sh.unlink(old)
+			old.class, old.group = e.class, e.group
+			sh.link(old)
+		} else {
+			sh.touch(old)
+		}
 		return
 	}
 	if len(sh.m) >= s.maxPerShard {
@@ -226,44 +241,17 @@ func (s *Store) put(sh *shard, key string, e entry, t int64) {
 		}
 	}
 	// Keys may alias the engine's reused buffers: keep a private copy.
-	sh.m[strings.Clone(key)] = &e
-}
-
-// evictOne removes the sampled key whose window ends soonest, preferring
-// counters to bans.
-func (s *Store) evictOne(sh *shard) {
-	var victim string
-	var victimE *entry
-	n := 0
-	for k, e := range sh.m { // map iteration starts at a random place
-		if n == 0 || worseToKeep(e, victimE) {
-			victim, victimE = k, e
-		}
-		n++
-		// Look further while the sample holds only bans, so a spray of new
-		// counters never pushes out a ban while a counter could go.
-		if n >= evictionSample && (!victimE.ban || n >= 8*evictionSample) {
-			break
-		}
-	}
-	if n > 0 {
-		delete(sh.m, victim)
-		s.evictions.Add(1)
-	}
-}
-
-// worseToKeep reports whether a is a better eviction victim than b.
-func worseToKeep(a, b *entry) bool {
-	if a.ban != b.ban {
-		return !a.ban
-	}
-	return a.expires < b.expires
+	p := &e
+	p.key = strings.Clone(key)
+	sh.m[p.key] = p
+	sh.link(p)
 }
 
 func sweepShard(sh *shard, t int64) {
 	for k, e := range sh.m {
 		if e.expires <= t {
 			delete(sh.m, k)
+			sh.unlink(e)
 		}
 	}
 	sh.lastSweep = t
@@ -300,9 +288,10 @@ func (s *Store) Reset(_ context.Context, prefix string) (int, error) {
 	for i := range s.shards {
 		sh := &s.shards[i]
 		sh.mu.Lock()
-		for k := range sh.m {
+		for k, e := range sh.m {
 			if strings.HasPrefix(k, prefix) {
 				delete(sh.m, k)
+				sh.unlink(e)
 				n++
 			}
 		}
@@ -340,5 +329,5 @@ func (s *Store) Close() error {
 
 // Stats implements store.StatsReporter.
 func (s *Store) Stats() store.Stats {
-	return store.Stats{Kind: "memory", Keys: int64(s.Len()), Evictions: s.Evictions(), Healthy: true, Detail: "in-process memory store"}
+	return store.Stats{Kind: "memory", Keys: int64(s.Len()), Evictions: s.Evictions(), Healthy: true, Detail: "in-process memory store" + s.evictionDetail()}
 }

@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"time"
+
+	"github.com/wootguard/wootguard/internal/store"
 )
 
 // snapshotFormat names the file's content; a file without it is refused.
@@ -27,6 +29,8 @@ type snapshotEntry struct {
 	Count   int64  `json:"count"`
 	Expires int64  `json:"expires_unix_nano"`
 	Ban     bool   `json:"ban,omitempty"`
+	Class   uint8  `json:"class,omitempty"`
+	Group   string `json:"group,omitempty"`
 }
 
 type snapshotter struct {
@@ -107,7 +111,8 @@ func (s *Store) SaveSnapshot(path string) error {
 		sh.mu.Lock()
 		for k, e := range sh.m {
 			if e.expires > t {
-				f.Entries = append(f.Entries, snapshotEntry{Key: k, Count: e.count, Expires: e.expires, Ban: e.ban})
+				f.Entries = append(f.Entries, snapshotEntry{Key: k, Count: e.count, Expires: e.expires, Ban: e.ban,
+					Class: uint8(e.class), Group: e.group})
 			}
 		}
 		sh.mu.Unlock()
@@ -155,13 +160,13 @@ func (s *Store) load(path string, now time.Time) (loaded, dropped int, err error
 	}
 	t := now.UnixNano()
 	for _, e := range f.Entries {
-		if e.Expires <= t || e.Key == "" {
+		if e.Expires <= t || e.Key == "" || e.Class > uint8(store.ClassBan) {
 			dropped++
 			continue
 		}
 		sh := s.shardFor(e.Key)
 		sh.mu.Lock()
-		s.put(sh, e.Key, entry{count: e.Count, expires: e.Expires, ban: e.Ban}, t)
+		s.put(sh, e.Key, entry{count: e.Count, expires: e.Expires, ban: e.Ban, lru: lru{class: store.Class(e.Class), group: e.Group}}, t)
 		sh.mu.Unlock()
 		loaded++
 	}

@@ -1,0 +1,137 @@
+package memory
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/wootguard/wootguard/internal/store"
+)
+
+// Eviction order. A full shard evicts from the lowest class present; in
+// it, from the rule (group) holding the most keys in the shard, so a rule
+// being sprayed pays for its own spray; in that rule, the least recently
+// used key. A key sprayed by an attacker is never more recently used than
+// the victim's counter the victim keeps hitting, and a spray of throttle
+// or track keys never evicts a login counter or a ban while it has keys
+// of its own to lose.
+
+type listID struct {
+	class store.Class
+	group string
+}
+
+// lruList is one (class, group)'s keys, most recently used first.
+type lruList struct {
+	head, tail *entry
+	n          int
+}
+
+// lru is an entry's place in its list.
+type lru struct {
+	key        string
+	class      store.Class
+	group      string
+	prev, next *entry
+}
+
+func (sh *shard) list(e *entry, create bool) *lruList {
+	id := listID{e.class, e.group}
+	l := sh.lists[id]
+	if l == nil && create {
+		l = &lruList{}
+		sh.lists[id] = l
+	}
+	return l
+}
+
+// link puts e at the front of its list.
+func (sh *shard) link(e *entry) {
+	l := sh.list(e, true)
+	e.prev, e.next = nil, l.head
+	if l.head != nil {
+		l.head.prev = e
+	}
+	l.head = e
+	if l.tail == nil {
+		l.tail = e
+	}
+	l.n++
+}
+
+// unlink takes e out of its list.
+func (sh *shard) unlink(e *entry) {
+	l := sh.list(e, false)
+	if l == nil {
+		return
+	}
+	if e.prev != nil {
+		e.prev.next = e.next
+	} else {
+		l.head = e.next
+	}
+	if e.next != nil {
+		e.next.prev = e.prev
+	} else {
+		l.tail = e.prev
+	}
+	e.prev, e.next = nil, nil
+	if l.n--; l.n == 0 {
+		delete(sh.lists, listID{e.class, e.group})
+	}
+}
+
+// touch marks e most recently used.
+func (sh *shard) touch(e *entry) {
+	l := sh.list(e, false)
+	if l == nil || l.head == e {
+		return
+	}
+	sh.unlink(e)
+	sh.link(e)
+}
+
+// evictOne removes one live key in the eviction order. The caller holds
+// sh.mu.
+func (s *Store) evictOne(sh *shard) {
+	var victim *lruList
+	var vid listID
+	for id, l := range sh.lists {
+		if victim == nil || id.class < vid.class || (id.class == vid.class && (l.n > victim.n || (l.n == victim.n && id.group < vid.group))) {
+			victim, vid = l, id
+		}
+	}
+	if victim == nil {
+		return
+	}
+	e := victim.tail
+	sh.unlink(e)
+	delete(sh.m, e.key)
+	s.evictions.Add(1)
+	s.evictedBy[e.class].Add(1)
+}
+
+// EvictionsByClass returns the evictions per store.Class since start.
+func (s *Store) EvictionsByClass() [store.ClassBan + 1]int64 {
+	var out [store.ClassBan + 1]int64
+	for i := range out {
+		out[i] = s.evictedBy[i].Load()
+	}
+	return out
+}
+
+var classNames = [...]string{"observe", "throttle", "security", "ban"}
+
+// evictionDetail summarizes evictions per class for Stats.
+func (s *Store) evictionDetail() string {
+	by := s.EvictionsByClass()
+	var parts []string
+	for i, n := range by {
+		if n > 0 {
+			parts = append(parts, fmt.Sprintf("%s %d", classNames[i], n))
+		}
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return "; evicted: " + strings.Join(parts, ", ")
+}
