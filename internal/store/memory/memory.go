@@ -44,7 +44,7 @@ type entry struct {
 	count   int64
 	expires int64 // unix nanoseconds
 	ban     bool
-	lru              // eviction order (evict.go)
+	lru     // eviction order (evict.go)
 }
 
 type shard struct {
