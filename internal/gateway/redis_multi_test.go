@@ -29,7 +29,7 @@ type liveGW struct {
 	srv   *httptest.Server
 }
 
-func startGW(t *testing.T, upstreamURL, yaml string, now func() time.Time) *liveGW {
+func startGW(t testing.TB, upstreamURL, yaml string, now func() time.Time) *liveGW {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "wootguard.yaml")
 	body := "upstream: " + upstreamURL + "\nclient_ip: {trusted_proxies: [127.0.0.1]}\n" + yaml

@@ -6,9 +6,9 @@
 //
 // When Redis is down, slow or answering errors, the failure policy
 // decides (OnError): allow, deny (503), or local (this instance's bounded
-// memory store). A circuit breaker stops calling a failed Redis until a
-// background probe sees it answer writes again; each transition is
-// logged once.
+// memory store). A circuit breaker (open after 3 failed calls in a row)
+// stops calling a failed Redis until a background probe sees it answer
+// writes again; each transition is logged once.
 package redis
 
 import (
@@ -82,6 +82,7 @@ type Store struct {
 	fallbacks  atomic.Int64
 
 	mu        sync.Mutex
+	failures  int  // consecutive failed calls
 	open      bool // the breaker: Redis is not called while open
 	lastErr   string
 	probeStop chan struct{}
@@ -192,13 +193,26 @@ func (s *Store) usable() bool {
 	return !s.open
 }
 
-// failed records a failed call and opens the breaker.
+// breakAfter is how many calls in a row must fail before the breaker
+// opens: one slow answer on a busy host only sends its own request to the
+// failure policy.
+const breakAfter = 3
+
+// succeeded resets the count of failures in a row.
+func (s *Store) succeeded() {
+	s.mu.Lock()
+	s.failures = 0
+	s.mu.Unlock()
+}
+
+// failed records a failed call and opens the breaker after breakAfter in
+// a row.
 func (s *Store) failed(err error) {
 	s.errs.Add(1)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.lastErr = err.Error()
-	if s.open {
+	if s.failures++; s.open || s.failures < breakAfter {
 		return
 	}
 	s.open = true
@@ -228,7 +242,7 @@ func (s *Store) probe(stop, done chan struct{}) {
 			continue
 		}
 		s.mu.Lock()
-		s.open = false
+		s.open, s.failures = false, 0
 		s.mu.Unlock()
 		s.opts.Logger.Info("redis store answering again: counting in Redis", "server", s.opts.Detail)
 		return
@@ -268,6 +282,7 @@ func (s *Store) Run(ctx context.Context, now time.Time, program []store.Op, res 
 		s.failed(err)
 		return s.fallback(ctx, now, program, res, err)
 	}
+	s.succeeded()
 	return nil
 }
 
@@ -279,6 +294,7 @@ func (s *Store) Fail(ctx context.Context, now time.Time, op store.Op) (int64, bo
 		v, err := s.call(ctx, s.encode("fail", now, prog))
 		if err == nil {
 			if err = decode(v, 1, &res); err == nil {
+				s.succeeded()
 				return res.Counts[0], res.Banned[0], nil
 			}
 		}
