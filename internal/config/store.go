@@ -125,7 +125,6 @@ func (g *Gateway) buildStore(path string, f *File, getenv func(string) string, a
 		default:
 			at("store.tls_verify", "unknown tls_verify %q: want peer or none", verify)
 		}
-		_, hasURL := f.storeKey("url")
 		switch {
 		case len(c.ClusterNodes) > 0:
 			for i, a := range c.ClusterNodes {
@@ -140,11 +139,7 @@ func (g *Gateway) buildStore(path string, f *File, getenv func(string) string, a
 				}
 			}
 		case c.URL == "":
-			why := "store.url is required with kind: redis (or REDIS_URL, or sentinels)"
-			if hasURL {
-				why = "store.url is required with kind: redis"
-			}
-			at("store.url", "%s", why)
+			at("store.url", "store.url is required with kind: redis (or REDIS_URL, sentinels or cluster_nodes)")
 		}
 		if c.URL != "" {
 			if u, err := url.Parse(c.URL); err != nil || (u.Scheme != "redis" && u.Scheme != "rediss" && u.Scheme != "unix") {
@@ -153,13 +148,4 @@ func (g *Gateway) buildStore(path string, f *File, getenv func(string) string, a
 		}
 	}
 	g.StoreConfig = c
-}
-
-// storeKey reports whether the file sets store.KEY (for messages).
-func (f *File) storeKey(key string) (string, bool) {
-	switch key {
-	case "url":
-		return f.Store.URL, f.Store.URL != ""
-	}
-	return "", false
 }

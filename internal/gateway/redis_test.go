@@ -51,11 +51,16 @@ func TestRedisConformanceSuite(t *testing.T) {
 	srv := redistest.Start(t)
 	// The conformance suite, the preset's tests and the bypass tests that
 	// do not look inside the memory store.
-	cmd := exec.Command(os.Args[0], "-test.run", "^(TestConformance|TestChatwootPreset|TestDryRun|TestBodyParams|TestMethodOverride)",
+	cmd := exec.Command(os.Args[0], "-test.run", "^(TestConformance|TestAlgorithm|TestChatwootPreset|TestDryRun|TestBodyParams|TestMethodOverride)",
 		"-test.count=1", "-test.v")
 	cmd.Env = append(os.Environ(), rigRedisEnv+"="+srv.Addr())
 	out, err := cmd.CombinedOutput()
 	passed := len(regexp.MustCompile(`(?m)^--- PASS: TestConformance`).FindAll(out, -1))
+	for _, must := range []string{"TestAlgorithmSlidingWindow", "TestAlgorithmGCRA", "TestChatwootPresetEveryRuleFires"} {
+		if !strings.Contains(string(out), "--- PASS: "+must) {
+			t.Errorf("%s did not pass on Redis", must)
+		}
+	}
 	if err != nil || passed < 15 || strings.Contains(string(out), "--- FAIL") {
 		t.Fatalf("conformance suite on Redis: %v, %d passed\n%s", err, passed, out)
 	}
