@@ -250,3 +250,37 @@ func TestRedisKilledUnderLoad(t *testing.T) {
 		})
 	}
 }
+
+// TestRedisRoundTripsPerRequest: one call per decided request, one more
+// per response-based failure counted after Chatwoot answers, none for a
+// safelisted request.
+func TestRedisRoundTripsPerRequest(t *testing.T) {
+	srv := redistest.Start(t)
+	up := newUpstream(t)
+	g := startGW(t, up.URL, fmt.Sprintf("preset: none\nstore: {kind: redis, url: %q}\n"+
+		"safelists: [{name: office, ip: [198.51.100.0/24]}]\n"+
+		"throttles: [{name: a, limit: 100, period: 1h, key: ip}, {name: b, limit: 100, period: 1m, key: ip}]\n"+
+		"fail2ban: [{name: login, key: ip, maxretry: 3, findtime: 1m, bantime: 1h, match: {path: /auth/sign_in}, failure: {status: [401]}}]\n",
+		srv.URL()), nil)
+	step := func(what string, want int64, send func()) {
+		t.Helper()
+		before := g.roundTrips()
+		send()
+		if got := g.roundTrips() - before; got != want {
+			t.Fatalf("%s: %d round trips, want %d", what, got, want)
+		}
+	}
+	step("a request counted by two throttles and a ban check", 1, func() { hit(t, "GET", g.URL+"/x", "192.0.2.1", "") })
+	step("a safelisted request", 0, func() { hit(t, "GET", g.URL+"/x", "198.51.100.9", "") })
+	step("a login Chatwoot refuses (response-based failure)", 2, func() {
+		req, _ := http.NewRequest("GET", g.URL+"/auth/sign_in", nil)
+		req.Header.Set("X-Forwarded-For", "192.0.2.1")
+		req.Header.Set("X-Test-Status", "401")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+	})
+	step("a login Chatwoot accepts", 1, func() { hit(t, "GET", g.URL+"/auth/sign_in", "192.0.2.1", "") })
+}

@@ -16,10 +16,12 @@ import (
 // its local fallback. The caller closes it.
 func OpenStore(c *config.Gateway, log *slog.Logger) (store.Store, error) {
 	sc := c.StoreConfig
-	mem := memory.New(memory.Options{MaxKeys: c.MaxKeys, Snapshot: sc.Snapshot, SnapshotEvery: sc.SnapshotInterval, Logger: log})
 	if sc.Kind != "redis" {
-		return mem, nil
+		return memory.New(memory.Options{MaxKeys: c.MaxKeys, Snapshot: sc.Snapshot, SnapshotEvery: sc.SnapshotInterval, Logger: log}), nil
 	}
+	// The local fallback of a Redis store keeps no snapshot: Redis holds
+	// the durable state.
+	mem := memory.New(memory.Options{MaxKeys: c.MaxKeys, Logger: log})
 	client, detail, err := redis.NewClient(redis.ClientOptions{URL: sc.URL, Password: sc.Password, DB: sc.DB,
 		Sentinels: sc.Sentinels, MasterName: sc.SentinelMaster, SentinelPassword: sc.SentinelPassword,
 		ClusterNodes: sc.ClusterNodes, TLSSkipVerify: sc.TLSSkipVerify, Timeout: sc.Timeout,
