@@ -284,3 +284,40 @@ func TestRedisRoundTripsPerRequest(t *testing.T) {
 	})
 	step("a login Chatwoot accepts", 1, func() { hit(t, "GET", g.URL+"/auth/sign_in", "192.0.2.1", "") })
 }
+
+// TestRedisFullUsesThePolicy: a Redis at maxmemory with noeviction
+// refuses the script's writes (OOM): no 5xx, the local store enforces the
+// limit, and counting returns to Redis once it has room.
+func TestRedisFullUsesThePolicy(t *testing.T) {
+	srv := redistest.Start(t, "maxmemory 1mb", "maxmemory-policy noeviction")
+	filler := srv.Client()
+	big := strings.Repeat("x", 100<<10)
+	for i := range 40 {
+		if filler.Set(t.Context(), fmt.Sprint("filler:", i), big, 0).Err() != nil {
+			break
+		}
+	}
+	up := newUpstream(t)
+	g := startGW(t, up.URL, fmt.Sprintf("preset: none\nstore: {kind: redis, url: %q}\n"+
+		"throttles: [{name: t, limit: 3, period: 1h, key: ip}]\n", srv.URL()), nil)
+	waitWindowRoom(time.Hour, 10*time.Second)
+	var codes []int
+	for range 5 {
+		code, _ := hit(t, "GET", g.URL+"/x", "192.0.2.50", "")
+		codes = append(codes, code)
+	}
+	if want := []int{200, 200, 200, 429, 429}; !equalInts(codes, want) {
+		t.Fatalf("full Redis: %v, want %v (the local store's limit, no 5xx)", codes, want)
+	}
+	if st := g.Store.(store.StatsReporter).Stats(); st.Healthy || !strings.Contains(st.Detail, "OOM") {
+		t.Fatalf("stats %+v", st)
+	}
+	srv.Do("config", "set", "maxmemory", "64mb")
+	waitUntil(t, 10*time.Second, "counting in Redis again", func() bool { return g.Store.(store.StatsReporter).Stats().Healthy })
+	if code, _ := hit(t, "GET", g.URL+"/x", "192.0.2.51", ""); code != 200 {
+		t.Fatalf("after room was made: %d", code)
+	}
+	if keys, _ := srv.Do("keys", "*192.0.2.51*").([]any); len(keys) != 1 {
+		t.Fatalf("redis keys %v: want the new client counted in Redis", keys)
+	}
+}
