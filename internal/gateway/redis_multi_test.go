@@ -321,3 +321,28 @@ func TestRedisFullUsesThePolicy(t *testing.T) {
 		t.Fatalf("redis keys %v: want the new client counted in Redis", keys)
 	}
 }
+
+// TestRedisTwoGatewaysPresetLogin: the issue's "done when": two gateways
+// with the Chatwoot preset on one Redis admit 5 login attempts per IP per
+// 5 minutes, not 10.
+func TestRedisTwoGatewaysPresetLogin(t *testing.T) {
+	srv := redistest.Start(t)
+	up := newUpstream(t)
+	yaml := fmt.Sprintf("store: {kind: redis, url: %q}\n", srv.URL())
+	a, b := startGW(t, up.URL, yaml, nil), startGW(t, up.URL, yaml, nil)
+	waitWindowRoom(5*time.Minute, 20*time.Second)
+	admitted := 0
+	for i := range 10 {
+		g := a
+		if i%2 == 1 {
+			g = b
+		}
+		body := fmt.Sprintf(`{"email":"user%d@example.com","password":"x"}`, i)
+		if code, _ := hit(t, "POST", g.URL+"/auth/sign_in", "192.0.2.88", body); code == 200 {
+			admitted++
+		}
+	}
+	if admitted != 5 {
+		t.Fatalf("%d of 10 logins admitted across two gateways, want 5", admitted)
+	}
+}
