@@ -5,6 +5,7 @@ import (
 	"context"
 	"reflect"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -176,5 +177,39 @@ func TestNoScriptFallback(t *testing.T) {
 	}
 	if res.Counts[0] != 2 || st.Stats().RoundTrips != 3 || st.Stats().Errors != 0 {
 		t.Fatalf("count %d, stats %+v: want 2 and 3 round trips (EVALSHA, EVAL, EVALSHA)", res.Counts[0], st.Stats())
+	}
+}
+
+// TestClientModes: a password-protected Redis (Chatwoot's docker compose:
+// REDIS_URL without the password, REDIS_PASSWORD apart) and a unix socket.
+func TestClientModes(t *testing.T) {
+	sock := t.TempDir() + "/redis.sock"
+	srv := redistest.Start(t, "requirepass s3cret", "unixsocket "+sock, "unixsocketperm 700")
+	for _, o := range []redis.ClientOptions{
+		{URL: "redis://" + srv.Addr(), Password: "s3cret", DB: 3},
+		{URL: "unix://" + sock + "?db=3", Password: "s3cret", DB: -1},
+	} {
+		c, detail, err := redis.NewClient(o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(detail, "s3cret") || !strings.HasSuffix(detail, "3") {
+			t.Fatalf("detail %q: want the db and no password", detail)
+		}
+		st, err := redis.New(redis.Options{Client: c, Detail: detail, Timeout: time.Second, OnError: redis.OnErrorDeny})
+		if err != nil {
+			t.Fatal(err)
+		}
+		res := newResult(1)
+		err = st.Run(context.Background(), time.Now(), []store.Op{{Kind: store.OpCount, Key: "wootguard:1:c:x", TTL: time.Minute, Limit: 5}}, res)
+		st.Close()
+		if err != nil || res.Counts[0] == 0 {
+			t.Fatalf("%s: %v %+v", detail, err, res)
+		}
+	}
+	c, _, _ := redis.NewClient(redis.ClientOptions{URL: "redis://" + srv.Addr(), DB: 3, Password: "s3cret"})
+	defer c.Close()
+	if n, _ := c.Get(context.Background(), "{wootguard}:1:c:x").Result(); !strings.HasPrefix(n, "2:") {
+		t.Fatalf("db 3 holds %q, want the count of both clients", n)
 	}
 }
