@@ -27,6 +27,10 @@
 -- count, banned (0/1), reset_us}. Semantics are those of the memory store
 -- (internal/store/memory), which a test compares number for number.
 
+-- Redis < 5 replicates scripts verbatim and refuses writes after TIME
+-- unless effects replication is asked for; 5+ always does it.
+if redis.replicate_commands then redis.replicate_commands() end
+
 local mode = ARGV[1]
 local write = mode ~= 'peek'
 local now_us
