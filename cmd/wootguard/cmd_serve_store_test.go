@@ -68,7 +68,7 @@ func TestServeBansSharedAndDurable(t *testing.T) {
 	}
 	t.Run("redis", func(t *testing.T) {
 		srv := redistest.Start(t)
-		cfg := write(fmt.Sprintf("store: {kind: redis, url: %q}\n", srv.URL()))
+		cfg := write(fmt.Sprintf("store: {kind: redis, url: %q, timeout: 1s}\n", srv.URL()))
 		a, b := startServe(t, cfg), startServe(t, cfg)
 		a.get(t, "/auth/sign_in", "192.0.2.3")
 		a.get(t, "/auth/sign_in", "192.0.2.3")

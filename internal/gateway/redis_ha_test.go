@@ -22,7 +22,7 @@ func TestRedisSentinelFailover(t *testing.T) {
 		return len(reps) == 1 && strings.Contains(fmt.Sprint(reps), "slave")
 	})
 	up := newUpstream(t)
-	g := startGW(t, up.URL, fmt.Sprintf("preset: none\nstore: {kind: redis, sentinels: [%q], sentinel_master: wg, timeout: 200ms}\n"+
+	g := startGW(t, up.URL, fmt.Sprintf("preset: none\nstore: {kind: redis, sentinels: [%q], sentinel_master: wg, timeout: 1s}\n"+
 		"throttles: [{name: t, limit: 10, period: 1h, key: ip}]\n", sentinel.Addr()), nil)
 	waitWindowRoom(time.Hour, time.Minute)
 
@@ -83,7 +83,7 @@ func TestRedisSentinelFailover(t *testing.T) {
 func TestRedisCluster(t *testing.T) {
 	nodes := redistest.Cluster(t, 3)
 	up := newUpstream(t)
-	g := startGW(t, up.URL, fmt.Sprintf("store: {kind: redis, cluster_nodes: [%q, %q, %q], timeout: 500ms}\n",
+	g := startGW(t, up.URL, fmt.Sprintf("store: {kind: redis, cluster_nodes: [%q, %q, %q], timeout: 1s}\n",
 		nodes[0].Addr(), nodes[1].Addr(), nodes[2].Addr()), nil)
 	waitWindowRoom(5*time.Minute, 30*time.Second)
 	before := g.roundTrips()

@@ -257,7 +257,7 @@ func TestRedisKilledUnderLoad(t *testing.T) {
 func TestRedisRoundTripsPerRequest(t *testing.T) {
 	srv := redistest.Start(t)
 	up := newUpstream(t)
-	g := startGW(t, up.URL, fmt.Sprintf("preset: none\nstore: {kind: redis, url: %q}\n"+
+	g := startGW(t, up.URL, fmt.Sprintf("preset: none\nstore: {kind: redis, url: %q, timeout: 1s}\n"+
 		"safelists: [{name: office, ip: [198.51.100.0/24]}]\n"+
 		"throttles: [{name: a, limit: 100, period: 1h, key: ip}, {name: b, limit: 100, period: 1m, key: ip}]\n"+
 		"fail2ban: [{name: login, key: ip, maxretry: 3, findtime: 1m, bantime: 1h, match: {path: /auth/sign_in}, failure: {status: [401]}}]\n",
@@ -298,7 +298,7 @@ func TestRedisFullUsesThePolicy(t *testing.T) {
 		}
 	}
 	up := newUpstream(t)
-	g := startGW(t, up.URL, fmt.Sprintf("preset: none\nstore: {kind: redis, url: %q}\n"+
+	g := startGW(t, up.URL, fmt.Sprintf("preset: none\nstore: {kind: redis, url: %q, timeout: 1s}\n"+
 		"throttles: [{name: t, limit: 3, period: 1h, key: ip}]\n", srv.URL()), nil)
 	waitWindowRoom(time.Hour, 10*time.Second)
 	var codes []int
@@ -328,7 +328,7 @@ func TestRedisFullUsesThePolicy(t *testing.T) {
 func TestRedisTwoGatewaysPresetLogin(t *testing.T) {
 	srv := redistest.Start(t)
 	up := newUpstream(t)
-	yaml := fmt.Sprintf("store: {kind: redis, url: %q}\n", srv.URL())
+	yaml := fmt.Sprintf("store: {kind: redis, url: %q, timeout: 1s}\n", srv.URL())
 	a, b := startGW(t, up.URL, yaml, nil), startGW(t, up.URL, yaml, nil)
 	waitWindowRoom(5*time.Minute, 20*time.Second)
 	admitted := 0

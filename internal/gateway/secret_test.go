@@ -59,11 +59,11 @@ func TestSecretKeyPartsNeverStoredRaw(t *testing.T) {
 	})
 	t.Run("redis", func(t *testing.T) {
 		srv := redistest.Start(t)
-		g := startGW(t, up.URL, fmt.Sprintf("store: {kind: redis, url: %q}\n", srv.URL())+rules, nil)
+		g := startGW(t, up.URL, fmt.Sprintf("store: {kind: redis, url: %q, timeout: 1s}\n", srv.URL())+rules, nil)
 		check(t, g, "redis", func() string { return fmt.Sprint(srv.Do("keys", "*")) })
 		// A second gateway on the same Redis hashes alike (the secret is
 		// shared through Redis): the token is already over its limit.
-		g2 := startGW(t, up.URL, fmt.Sprintf("store: {kind: redis, url: %q}\n", srv.URL())+rules, nil)
+		g2 := startGW(t, up.URL, fmt.Sprintf("store: {kind: redis, url: %q, timeout: 1s}\n", srv.URL())+rules, nil)
 		if code := send(t, g2, token); code != 429 {
 			t.Fatalf("second gateway: %d, want 429 (same hash)", code)
 		}
