@@ -80,6 +80,14 @@ func (sh *shard) unlink(e *entry) {
 	}
 }
 
+// remove deletes key (whose entry is e) from the shard and its eviction
+// list: every deletion must go through here (assigning *e = entry{...}
+// would also break the list). The caller holds sh.mu.
+func (sh *shard) remove(key string, e *entry) {
+	delete(sh.m, key)
+	sh.unlink(e)
+}
+
 // touch marks e most recently used.
 func (sh *shard) touch(e *entry) {
 	l := sh.list(e, false)
@@ -104,8 +112,7 @@ func (s *Store) evictOne(sh *shard) {
 		return
 	}
 	e := victim.tail
-	sh.unlink(e)
-	delete(sh.m, e.key)
+	sh.remove(e.key, e)
 	s.evictions.Add(1)
 	s.evictedBy[e.class].Add(1)
 }

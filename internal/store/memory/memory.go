@@ -250,8 +250,7 @@ func (s *Store) put(sh *shard, key string, e entry, t int64) {
 func sweepShard(sh *shard, t int64) {
 	for k, e := range sh.m {
 		if e.expires <= t {
-			delete(sh.m, k)
-			sh.unlink(e)
+			sh.remove(k, e)
 		}
 	}
 	sh.lastSweep = t
@@ -290,8 +289,7 @@ func (s *Store) Reset(_ context.Context, prefix string) (int, error) {
 		sh.mu.Lock()
 		for k, e := range sh.m {
 			if strings.HasPrefix(k, prefix) {
-				delete(sh.m, k)
-				sh.unlink(e)
+				sh.remove(k, e)
 				n++
 			}
 		}
