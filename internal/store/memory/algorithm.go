@@ -50,7 +50,7 @@ func (s *Store) gcra(op *store.Op, t int64) (int64, time.Duration) {
 	if allowed {
 		if ok {
 			e.count, e.expires = newTAT, newTAT*1000+int64(time.Second)
-			sh.touch(e)
+			sh.touch(e, t)
 		} else {
 			s.put(sh, op.Key, entry{count: newTAT, expires: newTAT*1000 + int64(time.Second), lru: lru{class: op.Class, group: op.Group}}, t)
 		}

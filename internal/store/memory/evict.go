@@ -3,6 +3,7 @@ package memory
 import (
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/wootguard/wootguard/internal/store"
 )
@@ -32,22 +33,24 @@ type lru struct {
 	class      store.Class
 	group      string
 	prev, next *entry
+	list       *lruList // nil while unlinked
+	touched    int64    // when it last moved to the front (unix ns)
 }
 
-func (sh *shard) list(e *entry, create bool) *lruList {
+// touchEvery is how stale an entry's place in its list may get: moving
+// an entry on every hit would cost cache misses on the neighbours' links
+// for every counted request; once a second is plenty for eviction.
+const touchEvery = int64(time.Second)
+
+// link puts e at the front of its (class, group) list.
+func (sh *shard) link(e *entry) {
 	id := listID{e.class, e.group}
 	l := sh.lists[id]
-	if l == nil && create {
+	if l == nil {
 		l = &lruList{}
 		sh.lists[id] = l
 	}
-	return l
-}
-
-// link puts e at the front of its list.
-func (sh *shard) link(e *entry) {
-	l := sh.list(e, true)
-	e.prev, e.next = nil, l.head
+	e.list, e.prev, e.next = l, nil, l.head
 	if l.head != nil {
 		l.head.prev = e
 	}
@@ -58,12 +61,8 @@ func (sh *shard) link(e *entry) {
 	l.n++
 }
 
-// unlink takes e out of its list.
-func (sh *shard) unlink(e *entry) {
-	l := sh.list(e, false)
-	if l == nil {
-		return
-	}
+// detach takes e out of its list's chain (the count is the caller's).
+func (l *lruList) detach(e *entry) {
 	if e.prev != nil {
 		e.prev.next = e.next
 	} else {
@@ -75,6 +74,16 @@ func (sh *shard) unlink(e *entry) {
 		l.tail = e.prev
 	}
 	e.prev, e.next = nil, nil
+}
+
+// unlink takes e out of its list.
+func (sh *shard) unlink(e *entry) {
+	l := e.list
+	if l == nil {
+		return
+	}
+	l.detach(e)
+	e.list = nil
 	if l.n--; l.n == 0 {
 		delete(sh.lists, listID{e.class, e.group})
 	}
@@ -88,14 +97,21 @@ func (sh *shard) remove(key string, e *entry) {
 	sh.unlink(e)
 }
 
-// touch marks e most recently used.
-func (sh *shard) touch(e *entry) {
-	l := sh.list(e, false)
-	if l == nil || l.head == e {
+// touch marks e most recently used at t (no map lookup, and at most once
+// per touchEvery: it is on the hot path of every counted request).
+func (sh *shard) touch(e *entry, t int64) {
+	l := e.list
+	if l == nil || l.head == e || t-e.touched < touchEvery {
 		return
 	}
-	sh.unlink(e)
-	sh.link(e)
+	e.touched = t
+	l.detach(e)
+	e.next = l.head
+	l.head.prev = e
+	l.head = e
+	if l.tail == nil {
+		l.tail = e
+	}
 }
 
 // evictOne removes one live key in the eviction order. The caller holds

@@ -40,7 +40,8 @@ func TestSprayCannotResetAVictim(t *testing.T) {
 	for _, sp := range sprays {
 		for i := range 5000 {
 			run(t, s, now, op(fmt.Sprintf("w:1:%s:%d", sp.group, i), sp.class, sp.group))
-			if i%20 == 0 { // the victim keeps trying to log in
+			if i%20 == 0 { // the victim keeps trying to log in, a second apart
+				now = now.Add(time.Second)
 				run(t, s, now, loginEmail)
 			}
 		}

@@ -209,7 +209,7 @@ func (s *Store) incr(key string, ttl time.Duration, t int64, class store.Class, 
 		} else {
 			e.count, e.expires = 1, t+int64(ttl)
 		}
-		sh.touch(e)
+		sh.touch(e, t)
 		return e.count
 	}
 	s.put(sh, key, entry{count: 1, expires: t + int64(ttl), lru: lru{class: class, group: group}}, t)
@@ -226,7 +226,7 @@ func (s *Store) put(sh *shard, key string, e entry, t int64) {
 			old.class, old.group = e.class, e.group
 			sh.link(old)
 		} else {
-			sh.touch(old)
+			sh.touch(old, t)
 		}
 		return
 	}
@@ -242,7 +242,7 @@ func (s *Store) put(sh *shard, key string, e entry, t int64) {
 	}
 	// Keys may alias the engine's reused buffers: keep a private copy.
 	p := &e
-	p.key = strings.Clone(key)
+	p.key, p.touched = strings.Clone(key), t
 	sh.m[p.key] = p
 	sh.link(p)
 }
