@@ -50,6 +50,9 @@ func (g *Gateway) buildStore(path string, f *File, getenv func(string) string, a
 		Timeout: time.Duration(s.Timeout), DialTimeout: time.Duration(s.DialTimeout), PoolSize: s.PoolSize,
 		OnError: or(s.OnError, "local"), Snapshot: resolve(path, s.Snapshot), SnapshotInterval: time.Duration(s.SnapshotInterval),
 		KeySecret: s.KeySecret, KeySecretFile: resolve(path, s.KeySecretFile)}
+	if strings.ContainsAny(s.Prefix, "{}*?[] \t\n") {
+		at("store.prefix", "prefix %q must not contain braces, glob characters or spaces (in Redis it is the hash tag {prefix})", s.Prefix)
+	}
 	if s.DB != nil {
 		c.DB = *s.DB
 		if c.DB < 0 {

@@ -55,12 +55,12 @@ func TestRedisStoreFromChatwootEnvFile(t *testing.T) {
 }
 
 func TestStoreErrorsAllAtOnce(t *testing.T) {
-	_, err := load(t, "store:\n  kind: redis\n  url: http://x\n  db: -1\n  on_error: maybe\n  tls_verify: sometimes\n  sentinels: [nohost]\n", nil)
+	_, err := load(t, "store:\n  kind: redis\n  prefix: \"{wg}\"\n  url: http://x\n  db: -1\n  on_error: maybe\n  tls_verify: sometimes\n  sentinels: [nohost]\n", nil)
 	if err == nil {
 		t.Fatal("no error")
 	}
 	for _, want := range []string{"db must be 0 or more", `unknown on_error "maybe"`, `unknown tls_verify "sometimes"`,
-		`bad sentinel "nohost"`, "bad redis url"} {
+		`bad sentinel "nohost"`, "bad redis url", "must not contain braces"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("missing %q in:\n%v", want, err)
 		}
