@@ -24,7 +24,7 @@ func TestRedisSentinelFailover(t *testing.T) {
 	up := newUpstream(t)
 	g := startGW(t, up.URL, fmt.Sprintf("preset: none\nstore: {kind: redis, sentinels: [%q], sentinel_master: wg, timeout: 1s}\n"+
 		"throttles: [{name: t, limit: 10, period: 1h, key: ip}]\n", sentinel.Addr()), nil)
-	waitWindowRoom(time.Hour, time.Minute)
+	waitWindowRoom(time.Hour, 20*time.Second)
 
 	var mu sync.Mutex
 	got := map[int]int{}
@@ -85,7 +85,7 @@ func TestRedisCluster(t *testing.T) {
 	up := newUpstream(t)
 	g := startGW(t, up.URL, fmt.Sprintf("store: {kind: redis, cluster_nodes: [%q, %q, %q], timeout: 1s}\n",
 		nodes[0].Addr(), nodes[1].Addr(), nodes[2].Addr()), nil)
-	waitWindowRoom(5*time.Minute, 30*time.Second)
+	waitWindowRoom(5*time.Minute, 10*time.Second)
 	before := g.roundTrips()
 	var codes []int
 	for range 7 {

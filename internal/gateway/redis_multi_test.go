@@ -108,7 +108,7 @@ func TestRedisGatewaysAdmitExactlyTheLimit(t *testing.T) {
 				"throttles:\n  - {name: shared, limit: 10, period: 1h, key: ip, algorithm: %s}\n"+
 				"  - {name: second, limit: 1000, period: 1h, key: ip}\n", srv.URL(), algo)
 			gws := []*liveGW{startGW(t, up.URL, yaml, nil), startGW(t, up.URL, yaml, nil), startGW(t, up.URL, yaml, nil)}
-			waitWindowRoom(time.Hour, 30*time.Second)
+			waitWindowRoom(time.Hour, 10*time.Second)
 			var mu sync.Mutex
 			got := map[int]int{}
 			var wg sync.WaitGroup
@@ -330,7 +330,7 @@ func TestRedisTwoGatewaysPresetLogin(t *testing.T) {
 	up := newUpstream(t)
 	yaml := fmt.Sprintf("store: {kind: redis, url: %q, timeout: 1s}\n", srv.URL())
 	a, b := startGW(t, up.URL, yaml, nil), startGW(t, up.URL, yaml, nil)
-	waitWindowRoom(5*time.Minute, 20*time.Second)
+	waitWindowRoom(5*time.Minute, 10*time.Second)
 	admitted := 0
 	for i := range 10 {
 		g := a
