@@ -52,7 +52,7 @@ func (s *Store) gcra(op *store.Op, t int64) (int64, time.Duration) {
 			e.count, e.expires = newTAT, newTAT*1000+int64(time.Second)
 			sh.touch(e, t)
 		} else {
-			s.put(sh, op.Key, entry{count: newTAT, expires: newTAT*1000 + int64(time.Second), lru: lru{class: op.Class, group: op.Group}}, t)
+			s.put(sh, op.Key, entry{count: newTAT, expires: newTAT*1000 + int64(time.Second)}, listID{op.Class, op.Group}, t)
 		}
 	}
 	return count, reset

@@ -23,6 +23,7 @@ type listID struct {
 
 // lruList is one (class, group)'s keys, most recently used first.
 type lruList struct {
+	id         listID
 	head, tail *entry
 	n          int
 }
@@ -30,8 +31,6 @@ type lruList struct {
 // lru is an entry's place in its list.
 type lru struct {
 	key        string
-	class      store.Class
-	group      string
 	prev, next *entry
 	list       *lruList // nil while unlinked
 	touched    int64    // when it last moved to the front (unix ns)
@@ -42,12 +41,11 @@ type lru struct {
 // for every counted request; once a second is plenty for eviction.
 const touchEvery = int64(time.Second)
 
-// link puts e at the front of its (class, group) list.
-func (sh *shard) link(e *entry) {
-	id := listID{e.class, e.group}
+// link puts e at the front of the list of id.
+func (sh *shard) link(e *entry, id listID) {
 	l := sh.lists[id]
 	if l == nil {
-		l = &lruList{}
+		l = &lruList{id: id}
 		sh.lists[id] = l
 	}
 	e.list, e.prev, e.next = l, nil, l.head
@@ -85,8 +83,16 @@ func (sh *shard) unlink(e *entry) {
 	l.detach(e)
 	e.list = nil
 	if l.n--; l.n == 0 {
-		delete(sh.lists, listID{e.class, e.group})
+		delete(sh.lists, l.id)
 	}
+}
+
+// listID returns the id of e's eviction list (zero when unlinked).
+func (e *entry) listID() listID {
+	if e.list == nil {
+		return listID{}
+	}
+	return e.list.id
 }
 
 // remove deletes key (whose entry is e) from the shard and its eviction
@@ -130,7 +136,7 @@ func (s *Store) evictOne(sh *shard) {
 	e := victim.tail
 	sh.remove(e.key, e)
 	s.evictions.Add(1)
-	s.evictedBy[e.class].Add(1)
+	s.evictedBy[vid.class].Add(1)
 }
 
 // EvictionsByClass returns the evictions per store.Class since start.

@@ -178,7 +178,7 @@ func (s *Store) fail(op *store.Op, t int64) (int64, bool) {
 	}
 	sh := s.shardFor(op.BanKey)
 	sh.mu.Lock()
-	s.put(sh, op.BanKey, entry{count: 1, expires: t + int64(op.BanTTL), ban: true, lru: lru{class: store.ClassBan}}, t)
+	s.put(sh, op.BanKey, entry{count: 1, expires: t + int64(op.BanTTL), ban: true}, listID{class: store.ClassBan}, t)
 	sh.mu.Unlock()
 	return c, true
 }
@@ -212,19 +212,18 @@ func (s *Store) incr(key string, ttl time.Duration, t int64, class store.Class, 
 		sh.touch(e, t)
 		return e.count
 	}
-	s.put(sh, key, entry{count: 1, expires: t + int64(ttl), lru: lru{class: class, group: group}}, t)
+	s.put(sh, key, entry{count: 1, expires: t + int64(ttl)}, listID{class, group}, t)
 	return 1
 }
 
-// put stores e under key, making room first when the shard is full.
-// The caller holds sh.mu.
-func (s *Store) put(sh *shard, key string, e entry, t int64) {
+// put stores e under key in the eviction list id, making room first
+// when the shard is full. The caller holds sh.mu.
+func (s *Store) put(sh *shard, key string, e entry, id listID, t int64) {
 	if old, exists := sh.m[key]; exists {
 		old.count, old.expires, old.ban = e.count, e.expires, e.ban
-		if old.class != e.class || old.group != e.group {
+		if old.listID() != id {
 			sh.unlink(old)
-			old.class, old.group = e.class, e.group
-			sh.link(old)
+			sh.link(old, id)
 		} else {
 			sh.touch(old, t)
 		}
@@ -244,7 +243,7 @@ func (s *Store) put(sh *shard, key string, e entry, t int64) {
 	p := &e
 	p.key, p.touched = strings.Clone(key), t
 	sh.m[p.key] = p
-	sh.link(p)
+	sh.link(p, id)
 }
 
 func sweepShard(sh *shard, t int64) {

@@ -112,7 +112,7 @@ func (s *Store) SaveSnapshot(path string) error {
 		for k, e := range sh.m {
 			if e.expires > t {
 				f.Entries = append(f.Entries, snapshotEntry{Key: k, Count: e.count, Expires: e.expires, Ban: e.ban,
-					Class: uint8(e.class), Group: e.group})
+					Class: uint8(e.listID().class), Group: e.listID().group})
 			}
 		}
 		sh.mu.Unlock()
@@ -166,7 +166,7 @@ func (s *Store) load(path string, now time.Time) (loaded, dropped int, err error
 		}
 		sh := s.shardFor(e.Key)
 		sh.mu.Lock()
-		s.put(sh, e.Key, entry{count: e.Count, expires: e.Expires, ban: e.Ban, lru: lru{class: store.Class(e.Class), group: e.Group}}, t)
+		s.put(sh, e.Key, entry{count: e.Count, expires: e.Expires, ban: e.Ban}, listID{store.Class(e.Class), e.Group}, t)
 		sh.mu.Unlock()
 		loaded++
 	}
