@@ -7,13 +7,14 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"reflect"
 	"sync"
 	"syscall"
 	"time"
 
 	"github.com/wootguard/wootguard/internal/config"
 	"github.com/wootguard/wootguard/internal/gateway"
-	"github.com/wootguard/wootguard/internal/store/memory"
+	"github.com/wootguard/wootguard/internal/store"
 )
 
 func init() {
@@ -49,7 +50,11 @@ Example:
 	for _, w := range cfg.Warnings {
 		logConfigWarning(log, w)
 	}
-	st := memory.New(memory.Options{MaxKeys: cfg.MaxKeys})
+	st, err := gateway.OpenStore(cfg, log)
+	if err != nil {
+		fmt.Fprintln(env.Stderr, err)
+		return 1
+	}
 	defer st.Close()
 	opts, err := gateway.FromConfig(cfg, st, log)
 	if err != nil {
@@ -121,7 +126,7 @@ Example:
 // running ones when the file is bad.
 // reloadGateway swaps in the rules of a re-read config file, or keeps the
 // running ones when the file is bad. It returns the config now running.
-func reloadGateway(env *cliEnv, gw *gateway.Gateway, st *memory.Store, running *config.Gateway, path, listen, upstream string, log *slog.Logger) (*config.Gateway, error) {
+func reloadGateway(env *cliEnv, gw *gateway.Gateway, st store.Store, running *config.Gateway, path, listen, upstream string, log *slog.Logger) (*config.Gateway, error) {
 	cfg, err := loadGatewayConfig(env, path, listen, upstream)
 	if err == nil {
 		var opts gateway.Options
@@ -130,7 +135,7 @@ func reloadGateway(env *cliEnv, gw *gateway.Gateway, st *memory.Store, running *
 				logConfigWarning(log, w)
 			}
 			if cfg.Listen != running.Listen || cfg.Upstream.String() != running.Upstream.String() ||
-				cfg.Server != running.Server || cfg.MaxKeys != running.MaxKeys || cfg.LogFormat != running.LogFormat || cfg.LogLevel != running.LogLevel ||
+				cfg.Server != running.Server || cfg.MaxKeys != running.MaxKeys || !reflect.DeepEqual(cfg.StoreConfig, running.StoreConfig) || cfg.LogFormat != running.LogFormat || cfg.LogLevel != running.LogLevel ||
 				cfg.Limits.Connections != running.Limits.Connections || cfg.Limits.ConnectionsPerClient != running.Limits.ConnectionsPerClient {
 				log.Warn("reload: listen, upstream, server timeouts, the listener's limits.connections*, store and log settings take effect on restart; rules, responses and request limits were reloaded")
 			}
@@ -173,7 +178,11 @@ func newLogger(env *cliEnv, cfg *config.Gateway) *slog.Logger {
 
 // warnOnEvictions tells the operator once a minute when the memory store
 // had to drop live counters to stay within store.max_keys (a key spray).
-func warnOnEvictions(ctx context.Context, st *memory.Store, log *slog.Logger) {
+func warnOnEvictions(ctx context.Context, st store.Store, log *slog.Logger) {
+	sr, ok := st.(store.StatsReporter)
+	if !ok {
+		return
+	}
 	tick := time.NewTicker(time.Minute)
 	defer tick.Stop()
 	var last int64
@@ -182,9 +191,10 @@ func warnOnEvictions(ctx context.Context, st *memory.Store, log *slog.Logger) {
 		case <-ctx.Done():
 			return
 		case <-tick.C:
-			if n := st.Evictions(); n > last {
-				log.Warn("memory store full: live counters evicted (soonest-ending first, bans last); raise store.max_keys if this is not an attack",
-					"evicted", n-last, "evicted_total", n, "keys", st.Len())
+			stats := sr.Stats()
+			if n := stats.Evictions; n > last {
+				log.Warn("memory store full: live counters evicted (observing rules first, then throttles, login counters and bans last; the rule with most keys, least recently used first); raise store.max_keys if this is not an attack",
+					"evicted", n-last, "evicted_total", n, "keys", stats.Keys)
 				last = n
 			}
 		}

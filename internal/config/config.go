@@ -57,9 +57,30 @@ type ClientIP struct {
 
 // Store selects the counter store.
 type Store struct {
-	Kind    string `yaml:"kind"`     // memory (redis: not built yet)
-	MaxKeys int    `yaml:"max_keys"` // memory: bound on keys
+	Kind    string `yaml:"kind"`     // memory | redis
+	MaxKeys int    `yaml:"max_keys"` // memory (and redis' local fallback): bound on keys
 	Prefix  string `yaml:"prefix"`
+	// Redis (docs/redis.md); what is left out comes from Chatwoot's
+	// REDIS_* variables once kind is redis.
+	URL              string         `yaml:"url"`
+	Password         string         `yaml:"password"`
+	DB               *int           `yaml:"db"`
+	Sentinels        []string       `yaml:"sentinels"`
+	SentinelMaster   string         `yaml:"sentinel_master"`
+	SentinelPassword string         `yaml:"sentinel_password"`
+	ClusterNodes     []string       `yaml:"cluster_nodes"`
+	TLSVerify        string         `yaml:"tls_verify"` // peer (default) | none
+	Timeout          rules.Duration `yaml:"timeout"`
+	DialTimeout      rules.Duration `yaml:"dial_timeout"`
+	PoolSize         int            `yaml:"pool_size"`
+	OnError          string         `yaml:"on_error"` // local | allow | deny
+	// Memory store snapshot (bans and counters across restarts).
+	Snapshot         string         `yaml:"snapshot"`
+	SnapshotInterval rules.Duration `yaml:"snapshot_interval"`
+	// Secret for hashing secret key parts (tokens); else KeySecretFile,
+	// created on first start when missing.
+	KeySecret     string `yaml:"key_secret"`
+	KeySecretFile string `yaml:"key_secret_file"`
 }
 
 // Responses shapes 403/429 answers.
@@ -132,9 +153,10 @@ type Gateway struct {
 	Raw              *File
 	Profile          string // "" or "strict"
 	ProfileEnforce   bool
-	Limits           Limits     // defaulted
-	Operations       Operations // admin, access_log, tls, maintenance, alerts
-	IPv6Prefix       int        // client_ip.ipv6_prefix
+	Limits           Limits      // defaulted
+	Operations       Operations  // admin, access_log, tls, maintenance, alerts
+	IPv6Prefix       int         // client_ip.ipv6_prefix
+	StoreConfig      StoreConfig // the store's checked settings (store.go)
 }
 
 // DefaultIPv6Prefix is client_ip.ipv6_prefix's default.
@@ -208,6 +230,7 @@ func mergeErrors(decoded Errors, later error) error {
 }
 
 func build(path string, doc *yaml.Node, f *File, lookup func(string) (string, bool)) (*Gateway, error) {
+	getenv := func(k string) string { v, _ := lookup(k); return v }
 	var errs Errors
 	at := func(key, format string, args ...any) {
 		errs = append(errs, &Error{File: path, Line: lineOf(doc, key), Reason: fmt.Sprintf(format, args...), key: lastKey(key)})
@@ -256,10 +279,10 @@ func build(path string, doc *yaml.Node, f *File, lookup func(string) (string, bo
 	switch g.StoreKind {
 	case "memory":
 	case "redis":
-		at("store.kind", "the redis store is not built yet: use kind: memory")
 	default:
-		at("store.kind", "unknown store kind %q: want memory", g.StoreKind)
+		at("store.kind", "unknown store kind %q: want memory or redis", g.StoreKind)
 	}
+	g.buildStore(path, f, getenv, at)
 	if g.MaxKeys == 0 {
 		g.MaxKeys = DefaultMaxKeys
 	} else if g.MaxKeys < 0 {
@@ -279,7 +302,7 @@ func build(path string, doc *yaml.Node, f *File, lookup func(string) (string, bo
 	g.defaultTimeouts()
 	g.checkLimits(f, at)
 	var opErrs Errors
-	g.Operations, opErrs = operations(path, doc, f, func(k string) string { v, _ := lookup(k); return v })
+	g.Operations, opErrs = operations(path, doc, f, getenv)
 	errs = append(errs, opErrs...)
 
 	// The file's own rules are checked on their own, so that an error's

@@ -13,6 +13,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"sort"
 	"strings"
@@ -23,6 +24,7 @@ import (
 	"github.com/wootguard/wootguard/internal/config"
 	"github.com/wootguard/wootguard/internal/gateway"
 	"github.com/wootguard/wootguard/internal/preset"
+	"github.com/wootguard/wootguard/internal/rules"
 	"github.com/wootguard/wootguard/internal/store"
 	"github.com/wootguard/wootguard/internal/store/memory"
 	"github.com/wootguard/wootguard/internal/testsvc"
@@ -94,7 +96,7 @@ func newPresetRigFile(t *testing.T, env map[string]string, dotenv string) *prese
 	up := newUpstream(t)
 	dir := t.TempDir()
 	path := filepath.Join(dir, "wootguard.yaml")
-	yaml := "upstream: " + up.URL + "\nclient_ip: {trusted_proxies: [127.0.0.1]}\n"
+	yaml := "upstream: " + up.URL + "\nclient_ip: {trusted_proxies: [127.0.0.1]}\nstore: {key_secret: " + fidelitySecret + "}\n"
 	if dotenv != "" {
 		os.WriteFile(filepath.Join(dir, ".env"), []byte(dotenv), 0o600)
 		yaml += "chatwoot_env_file: .env\n"
@@ -380,7 +382,39 @@ func (r *presetRig) send(q fidelityReq) map[string]string {
 	}
 	io.Copy(io.Discard, resp.Body)
 	resp.Body.Close()
-	return r.rec.take(r.names)
+	return unhashTokens(r.rec.take(r.names), q)
+}
+
+// fidelitySecret is the rig's store.key_secret. Tokens reach the store
+// only as their HMAC (internal/rules/secret.go); to compare with the keys
+// Chatwoot derives, unhashTokens puts back each header value (or a
+// Bearer header's token), and each word of the body and query (MFA
+// tokens), whose hash the key holds: a row checks both the value Chatwoot
+// keys on and that it was hashed.
+const fidelitySecret = "fidelity-test-secret"
+
+var wordRE = regexp.MustCompile(`[^"&=:{},?/\s\[\]]+`)
+
+func unhashTokens(keys map[string]string, q fidelityReq) map[string]string {
+	var candidates []string
+	for _, v := range q.header {
+		candidates = append(candidates, v, v[strings.LastIndexByte(v, ' ')+1:])
+	}
+	candidates = append(candidates, wordRE.FindAllString(q.body+" "+q.path, -1)...)
+	raw := map[string]string{}
+	{
+		for _, c := range candidates {
+			c = strings.TrimSpace(c)
+			raw[string(rules.AppendSecretHash(nil, []byte(fidelitySecret), c))] = strings.ToLower(c)
+		}
+	}
+	for rule, k := range keys {
+		for h, v := range raw {
+			k = strings.ReplaceAll(k, h, v)
+		}
+		keys[rule] = k
+	}
+	return keys
 }
 
 func mapsEqual(a, b map[string]string) bool {

@@ -13,7 +13,7 @@ import (
 // FromConfig compiles a checked configuration into gateway Options over
 // the given store.
 func FromConfig(c *config.Gateway, st store.Store, log *slog.Logger) (Options, error) {
-	eng, err := Engine(c, st)
+	eng, err := engine(c, st, log)
 	if err != nil {
 		return Options{}, err
 	}
@@ -42,7 +42,16 @@ func FromConfig(c *config.Gateway, st store.Store, log *slog.Logger) (Options, e
 	}, nil
 }
 
-// Engine compiles the configuration's merged rule set.
+// Engine compiles the configuration's merged rule set (with the
+// installation's key secret, so its keys are the ones serve stores).
 func Engine(c *config.Gateway, st store.Store) (*rules.Engine, error) {
-	return rules.Compile(c.Spec, rules.Options{Store: st, Prefix: c.Prefix, StripExtension: c.StripExtension, IPv6Prefix: c.IPv6Prefix})
+	return engine(c, st, nil)
+}
+
+func engine(c *config.Gateway, st store.Store, log *slog.Logger) (*rules.Engine, error) {
+	secret, err := KeySecret(c, st, log)
+	if err != nil {
+		return nil, err
+	}
+	return rules.Compile(c.Spec, rules.Options{Store: st, Prefix: c.Prefix, StripExtension: c.StripExtension, KeySecret: secret, IPv6Prefix: c.IPv6Prefix})
 }

@@ -21,6 +21,7 @@ import (
 
 	"github.com/wootguard/wootguard/internal/clientip"
 	"github.com/wootguard/wootguard/internal/rules"
+	"github.com/wootguard/wootguard/internal/store"
 )
 
 // Options configures a Gateway.
@@ -220,6 +221,15 @@ func (g *Gateway) serve(w *recordingWriter, r *http.Request, o *Options, rec *Re
 	}
 
 	d, err := o.Engine.Decide(r.Context(), o.Now(), req)
+	if retry, ok := store.IsUnavailable(err); ok {
+		// store.on_error: deny, the one documented refusal for a store
+		// outage: 503, never a 500.
+		o.Logger.Warn("rule store unavailable; request refused (store.on_error: deny)", "err", err, "client_ip", client.String(), "path", r.URL.Path)
+		w.Header().Set("Retry-After", itoa(max(ceilSec(retry), 1)))
+		w.Header().Set("Cache-Control", "no-store")
+		http.Error(w, "Service temporarily unavailable, retry later", http.StatusServiceUnavailable)
+		return
+	}
 	if err != nil {
 		// Store trouble fails open, like Rack::Attack's store proxies: an
 		// outage of the counters must not take Chatwoot down.

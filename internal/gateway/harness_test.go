@@ -32,7 +32,7 @@ type upstream struct {
 	hits atomic.Int64
 }
 
-func newUpstream(t *testing.T) *upstream {
+func newUpstream(t testing.TB) *upstream {
 	u := &upstream{}
 	u.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
@@ -124,7 +124,7 @@ func newRig(t *testing.T, yaml string, env map[string]string) *rig {
 	r.store = memory.New(memory.Options{MaxKeys: 10000, SweepEvery: -1})
 	t.Cleanup(func() { r.store.Close() })
 	log := slog.New(slog.NewJSONHandler(r.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	opts, err := gateway.FromConfig(cfg, r.store, log)
+	opts, err := gateway.FromConfig(cfg, rigStore(t, r.store), log)
 	if err != nil {
 		t.Fatal(err)
 	}

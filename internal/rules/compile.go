@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/wootguard/wootguard/internal/store"
 )
 
 // SpecError is a problem in a Spec, located by its path in the document
@@ -62,6 +64,9 @@ type rule struct {
 	countNS string // counter key namespace (see Compile)
 	banNS   string
 	strictRule
+	algo   store.Algorithm // throttles
+	rate   int64           // GCRA: requests per period (limit is then the burst)
+	secret []byte          // Options.KeySecret: HMAC key for secret key parts
 }
 
 type matcher struct {

@@ -37,6 +37,10 @@ type Options struct {
 	// keys (client_ip.ipv6_prefix; 0 or 128: the whole address). IPv4
 	// clients are always one address.
 	IPv6Prefix int
+	// KeySecret, when set, replaces key parts that come from secrets
+	// (tokens, passwords) by their HMAC-SHA256 under it before they reach
+	// the store, a log line or an admin answer (see secret.go).
+	KeySecret []byte
 }
 
 // Engine is a compiled rule set. It is safe for concurrent use.
@@ -117,6 +121,7 @@ func Compile(s Spec, o Options) (*Engine, error) {
 		r := c.counted(path, kindThrottle, t.Name, t.Limit, t.Period, t.Key, t.Match)
 		r.enforce = c.mode(path, t.Mode)
 		c.throttleExtras(path, t, r)
+		c.algorithm(path, t, r)
 		e.throttles = append(e.throttles, r)
 	}
 	for i, t := range s.Tracks {
@@ -150,6 +155,7 @@ func Compile(s Spec, o Options) (*Engine, error) {
 	// ban by accident.
 	for _, group := range [][]*rule{e.bans, e.throttles, e.tracks} {
 		for _, rl := range group {
+			rl.secret = o.KeySecret
 			switch rl.kind {
 			case kindThrottle:
 				rl.countNS = rl.name
@@ -238,6 +244,7 @@ type scratch struct {
 	counts      []int64
 	banned      []bool
 	buf         []byte
+	resets      []time.Duration
 }
 
 // decide evaluates every rule for r at time now (Decide, in refusal.go,
@@ -310,20 +317,20 @@ func (e *Engine) decide(ctx context.Context, now time.Time, r *Request, tr *trac
 				trustKey: trustKey, trustAt: trustAt})
 			continue
 		}
-		add(rl, store.Op{Kind: store.OpFailure, Key: countKey, TTL: ttl(unix, rl.period), Limit: rl.limit,
-			BanKey: banKey, BanTTL: rl.banTime, StopOnCount: rl.kind == kindFail2Ban && rl.enforce}, disc)
+		add(rl, e.windowed(rl, store.Op{Kind: store.OpFailure, Key: countKey, TTL: ttl(unix, rl.period), Limit: rl.limit,
+			BanKey: banKey, BanTTL: rl.banTime, StopOnCount: rl.kind == kindFail2Ban && rl.enforce}), disc)
 		e.escalate(&sc.ops[len(sc.ops)-1], rl, disc)
 	}
 	for _, rl := range e.throttles {
 		if !rl.match.matches(r, path) || rl.exempted(r) {
 			continue
 		}
-		key, disc, ok := e.counterKey(sc, unix, rl, r, path)
+		key, disc, ok := e.counterKey(sc, rl.keyUnix(unix), rl, r, path)
 		if !ok {
 			continue
 		}
-		add(rl, store.Op{Kind: store.OpThrottle, Key: key,
-			TTL: ttl(unix, rl.period), Limit: rl.limit, Enforce: rl.enforce}, disc)
+		add(rl, e.windowed(rl, store.Op{Kind: store.OpThrottle, Key: key,
+			TTL: ttl(unix, rl.period), Limit: rl.limit, Enforce: rl.enforce}), disc)
 	}
 	for _, rl := range e.tracks {
 		if !rl.match.matches(r, path) {
@@ -347,8 +354,8 @@ func (e *Engine) decide(ctx context.Context, now time.Time, r *Request, tr *trac
 		if !ok {
 			continue
 		}
-		add(rl, store.Op{Kind: store.OpCount, Key: key,
-			TTL: ttl(unix, rl.period), Limit: rl.limit}, disc)
+		add(rl, e.windowed(rl, store.Op{Kind: store.OpCount, Key: key,
+			TTL: ttl(unix, rl.period), Limit: rl.limit}), disc)
 	}
 	if len(sc.ops) == 0 {
 		d.Events = append(d.Events, sc.plainTracks...)
@@ -357,10 +364,10 @@ func (e *Engine) decide(ctx context.Context, now time.Time, r *Request, tr *trac
 
 	n := len(sc.ops)
 	if cap(sc.counts) < n {
-		sc.counts, sc.banned = make([]int64, n), make([]bool, n)
+		sc.counts, sc.banned, sc.resets = make([]int64, n), make([]bool, n), make([]time.Duration, n)
 	}
 	res := &sc.res // in the pooled scratch: a local would escape through the interface call
-	*res = store.Result{Counts: sc.counts[:n], Banned: sc.banned[:n]}
+	*res = store.Result{Counts: sc.counts[:n], Banned: sc.banned[:n], Reset: sc.resets[:n]}
 	var err error
 	if tr == nil {
 		err = e.opts.Store.Run(ctx, now, sc.ops, res)
@@ -374,6 +381,9 @@ func (e *Engine) decide(ctx context.Context, now time.Time, r *Request, tr *trac
 	markTrusted(d.Pending, res)
 	if tr != nil {
 		tr.record(sc, res)
+	}
+	if !res.Now.IsZero() {
+		unix = res.Now.Unix() // the store's clock decided the windows
 	}
 	last := n
 	if res.Stop != store.Completed {
@@ -404,7 +414,7 @@ func (e *Engine) decide(ctx context.Context, now time.Time, r *Request, tr *trac
 				return d, nil
 			}
 		case store.OpThrottle:
-			q := quota(rl, count, unix)
+			q := quotaOf(rl, count, unix, res.Reset[i])
 			// Dry-run throttles must not tell clients to slow down.
 			if rl.enforce && (!d.QuotaValid || tighter(q, d.Quota)) {
 				d.Quota, d.QuotaValid = q, true
@@ -441,8 +451,8 @@ func (e *Engine) ReportResponse(ctx context.Context, now time.Time, p Pending, s
 	}
 	// The counter's window was fixed when the request came in; its
 	// lifetime counts from then too, however slow the answer was.
-	op := store.Op{Kind: store.OpFailure, Key: p.countKey,
-		TTL: ttl(p.unix, p.rule.period) - now.Sub(time.Unix(p.unix, 0)), Limit: p.rule.limit, BanKey: p.banKey, BanTTL: p.rule.banTime}
+	op := e.windowed(p.rule, store.Op{Kind: store.OpFailure, Key: p.countKey,
+		TTL: ttl(p.unix, p.rule.period) - now.Sub(time.Unix(p.unix, 0)), Limit: p.rule.limit, BanKey: p.banKey, BanTTL: p.rule.banTime})
 	e.escalate(&op, p.rule, p.Discriminator)
 	count, banned, err := e.opts.Store.Fail(ctx, now, op)
 	if err != nil || !banned {

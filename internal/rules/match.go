@@ -229,11 +229,11 @@ func appendDiscriminator(b []byte, rl *rule, r *Request, path string) ([]byte, b
 				v, found = applyMods(v, src.mods)
 			}
 			if found {
-				if v.Kind == railsreq.String {
-					b = append(b, v.S...)
-				} else {
-					b = append(b, v.ToS()...)
+				s := v.S
+				if v.Kind != railsreq.String {
+					s = v.ToS()
 				}
+				b = appendKeyValue(b, rl, src, r, s)
 				break
 			}
 		}

@@ -51,6 +51,10 @@ type Throttle struct {
 	// "sha256:HEX" of the exact token: a request whose api_access_token
 	// header is one of them is not counted by this throttle (see strict.go).
 	ExemptTokens StringList `yaml:"exempt_tokens"`
+	// Algorithm is fixed-window (default, Rack::Attack's), sliding-window
+	// or gcra; Burst is the GCRA's burst (default Limit).
+	Algorithm string `yaml:"algorithm"`
+	Burst     *int64 `yaml:"burst"`
 }
 
 // Track counts (with Limit and Period) or just reports matching requests;

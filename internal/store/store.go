@@ -46,6 +46,29 @@ const (
 	// earlier lifetime, and never stops; Counts[i] is 1. It runs after the
 	// upstream answered, as a one-operation program through Run.
 	OpTrustSet
+	// New kinds go here, at the end (their numbers are part of the Redis
+	// script's encoding, see internal/store/redis/script.lua).
+)
+
+// Algorithm says how an OpThrottle counts. The zero value is Rack::Attack's
+// fixed window.
+type Algorithm uint8
+
+const (
+	// FixedWindow counts requests in epoch-aligned windows of Period
+	// seconds (Key holds the window number at WindowAt).
+	FixedWindow Algorithm = iota
+	// SlidingWindow weighs the previous window's count by the part of it
+	// still inside the last Period seconds and adds the current count:
+	// no 2×Limit burst across a window edge. Count is the weighted count
+	// rounded up; requests over the limit still count (as in a fixed
+	// window), so a client that keeps hammering stays throttled.
+	SlidingWindow
+	// GCRA is the generic cell rate algorithm: Limit is the burst, one
+	// request every Period/Rate seconds refills it. Key holds the
+	// theoretical arrival time; refused requests are not counted. Count is
+	// how many of the burst's cells are in use after this request.
+	GCRA
 )
 
 // Op is one operation. Keys are complete store keys built by the engine.
@@ -72,7 +95,37 @@ type Op struct {
 	HistoryTTL time.Duration
 	BanFactor  float64
 	BanMaxTTL  time.Duration
+	// Period is the window length in seconds of a counting operation
+	// (OpFailure, OpThrottle, OpCount); 0 when unknown. WindowAt is the
+	// byte offset in Key of the window number (Key[WindowAt:] starts with
+	// the decimal unix/Period and a ':'); 0 when Key has none. A store
+	// with its own clock (Redis TIME) uses both to put the count in its
+	// window, not the caller's, so gateways with skewed clocks agree.
+	Period   int64
+	WindowAt int
+	// Algorithm and Rate configure OpThrottle's counting; Rate is the
+	// GCRA's requests per Period (Limit is then its burst).
+	Algorithm Algorithm
+	Rate      int64
+	// Class ranks the key for eviction when a bounded store is full:
+	// lower classes go first (see Class). Group names the rule the key
+	// belongs to (its counter namespace), for per-rule eviction quotas.
+	Class Class
+	Group string
 }
+
+// Class ranks keys for eviction. A spray of new keys must not push out
+// the counters that protect logins, nor bans: a bounded store evicts from
+// the lowest class present, and within it from the rule holding the most
+// keys, its least recently used key first.
+type Class uint8
+
+const (
+	ClassObserve  Class = iota // tracks, dry-run rules
+	ClassThrottle              // enforced throttles
+	ClassSecurity              // enforced Fail2Ban/Allow2Ban counters, login throttles
+	ClassBan                   // bans: evicted last
+)
 
 // StopReason says why a program ended early.
 type StopReason uint8
@@ -99,6 +152,15 @@ type Result struct {
 	// BanTTL is the remaining ban time when Stop == StopBanned (0 if the
 	// store cannot tell).
 	BanTTL time.Duration
+	// Now is the store's clock reading the program ran at (Redis TIME),
+	// zero when the store used the caller's now.
+	Now time.Time
+	// Reset, when the caller provides it (len >= len(program)), receives
+	// for each OpThrottle that ran the time until the client may send
+	// again when it was over the limit, and otherwise until its quota is
+	// whole again; 0 means "the end of the fixed window" (the caller
+	// computes it).
+	Reset []time.Duration
 }
 
 // Store runs programs against counters that expire.

@@ -46,35 +46,27 @@ func (s *Store) Peek(_ context.Context, now time.Time, program []store.Op, res *
 			if op.BanKey == skipFailure {
 				continue
 			}
-			c := s.current(op.Key, t) + 1
+			c := s.get(op.Key, t) + 1
 			res.Counts[i], res.Banned[i] = c, c >= op.Limit
 			if op.StopOnCount {
 				res.Stop, res.StopAt = store.StopFailed, i
 				return nil
 			}
 		case store.OpThrottle:
-			c := s.current(op.Key, t) + 1
+			c, reset := s.peekThrottle(op, t)
 			res.Counts[i] = c
+			if i < len(res.Reset) {
+				res.Reset[i] = reset
+			}
 			if c > op.Limit && op.Enforce {
 				res.Stop, res.StopAt = store.StopThrottled, i
 				return nil
 			}
 		case store.OpCount:
-			res.Counts[i] = s.current(op.Key, t) + 1
+			res.Counts[i] = s.get(op.Key, t) + 1
 		}
 	}
 	return nil
-}
-
-// current returns the live count at key (0 when absent or expired).
-func (s *Store) current(key string, t int64) int64 {
-	sh := s.shardFor(key)
-	sh.mu.Lock()
-	defer sh.mu.Unlock()
-	if e, ok := sh.m[key]; ok && e.expires > t {
-		return e.count
-	}
-	return 0
 }
 
 // Bans implements store.Inspector.
@@ -110,7 +102,7 @@ func (s *Store) Delete(_ context.Context, keys ...string) (int, error) {
 			if e.expires > t {
 				n++
 			}
-			delete(sh.m, k)
+			sh.remove(k, e) // unlinks it from its eviction list too
 		}
 		sh.mu.Unlock()
 	}

@@ -3,14 +3,18 @@
 // Keys live in a fixed number of shards, each a map behind its own mutex.
 // Every key expires at the end of its window. The number of keys is
 // bounded: when a shard is full, expired keys are swept first; if none
-// have expired, the key whose window ends soonest among a small random
-// sample is evicted, counters before bans (a ban is the most expensive
-// thing to lose). Evictions are counted.
+// have expired, a live key is evicted in an order that a spray of new
+// keys cannot turn against a victim (evict.go): the lowest store.Class
+// first (observing rules, then throttles, then login and ban counters,
+// bans last), within it the rule holding the most keys (a per-rule
+// quota), within that rule its least recently used key. Evictions are
+// counted per class.
 package memory
 
 import (
 	"context"
 	"hash/maphash"
+	"log/slog"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -25,6 +29,12 @@ type Options struct {
 	Shards     int              // default 64
 	SweepEvery time.Duration    // background expiry sweep; default 10s, <0 disables
 	Now        func() time.Time // clock for the background sweep; default time.Now
+	// Snapshot is a file that keeps bans and counters across restarts:
+	// loaded by New, written atomically every SnapshotEvery (default 1m,
+	// <0: only on Close) and by Close. Logger receives what happened.
+	Snapshot      string
+	SnapshotEvery time.Duration
+	Logger        *slog.Logger
 }
 
 // evictionSample is how many keys are looked at to choose a victim.
@@ -34,6 +44,7 @@ type entry struct {
 	count   int64
 	expires int64 // unix nanoseconds
 	ban     bool
+	lru           // eviction order (evict.go)
 	since   int64 // unix nanoseconds a ban started (Inspector.Bans)
 }
 
@@ -41,6 +52,7 @@ type shard struct {
 	mu        sync.Mutex
 	m         map[string]*entry
 	lastSweep int64
+	lists     map[listID]*lruList
 }
 
 // Store is an in-memory store.Store.
@@ -49,10 +61,12 @@ type Store struct {
 	shards      []shard
 	maxPerShard int
 	evictions   atomic.Int64
+	evictedBy   [store.ClassBan + 1]atomic.Int64
 	now         func() time.Time
 	stop        chan struct{}
 	done        chan struct{}
 	closeOnce   sync.Once
+	snap        snapshotter
 }
 
 var _ store.Store = (*Store)(nil)
@@ -84,12 +98,14 @@ func New(o Options) *Store {
 	}
 	for i := range s.shards {
 		s.shards[i].m = make(map[string]*entry)
+		s.shards[i].lists = make(map[listID]*lruList)
 	}
 	if o.SweepEvery > 0 {
 		go s.sweepLoop(o.SweepEvery)
 	} else {
 		close(s.done)
 	}
+	s.startSnapshots(o)
 	return s
 }
 
@@ -100,10 +116,13 @@ func (s *Store) shardFor(key string) *shard {
 // Run implements store.Store.
 func (s *Store) Run(_ context.Context, now time.Time, program []store.Op, res *store.Result) error {
 	t := now.UnixNano()
-	res.Stop, res.StopAt, res.BanTTL = store.Completed, 0, 0
+	res.Stop, res.StopAt, res.BanTTL, res.Now = store.Completed, 0, 0, time.Time{}
 	for i := range program {
 		res.Counts[i] = 0
 		res.Banned[i] = false
+		if i < len(res.Reset) {
+			res.Reset[i] = 0
+		}
 	}
 	skipFailure, trusted := "", ""
 	for i := range program {
@@ -134,14 +153,17 @@ func (s *Store) Run(_ context.Context, now time.Time, program []store.Op, res *s
 				return nil
 			}
 		case store.OpThrottle:
-			c := s.incr(op.Key, op.TTL, t)
+			c, reset := s.throttle(op, t)
 			res.Counts[i] = c
+			if i < len(res.Reset) {
+				res.Reset[i] = reset
+			}
 			if c > op.Limit && op.Enforce {
 				res.Stop, res.StopAt = store.StopThrottled, i
 				return nil
 			}
 		case store.OpCount:
-			res.Counts[i] = s.incr(op.Key, op.TTL, t)
+			res.Counts[i] = s.incr(op.Key, op.TTL, t, op.Class, op.Group)
 		default:
 			res.Counts[i] = s.runTrust(op, t, &trusted)
 		}
@@ -156,14 +178,14 @@ func (s *Store) Fail(_ context.Context, now time.Time, op store.Op) (int64, bool
 }
 
 func (s *Store) fail(op *store.Op, t int64) (int64, bool) {
-	c := s.incr(op.Key, op.TTL, t)
+	c := s.incr(op.Key, op.TTL, t, op.Class, op.Group)
 	if c < op.Limit {
 		return c, false
 	}
 	banTTL := s.banTTL(op, t) // before locking: it may lock the history key's shard
 	sh := s.shardFor(op.BanKey)
 	sh.mu.Lock()
-	s.put(sh, op.BanKey, entry{count: 1, expires: t + int64(banTTL), ban: true, since: t}, t)
+	s.put(sh, op.BanKey, entry{count: 1, expires: t + int64(banTTL), ban: true, since: t}, listID{class: store.ClassBan}, t)
 	sh.mu.Unlock()
 	return c, true
 }
@@ -182,7 +204,7 @@ func (s *Store) banLeft(key string, t int64) time.Duration {
 
 // incr adds one to key, creating it with the given lifetime when absent or
 // expired, and returns the new count.
-func (s *Store) incr(key string, ttl time.Duration, t int64) int64 {
+func (s *Store) incr(key string, ttl time.Duration, t int64, class store.Class, group string) int64 {
 	sh := s.shardFor(key)
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
@@ -192,19 +214,26 @@ func (s *Store) incr(key string, ttl time.Duration, t int64) int64 {
 		if e.expires > t {
 			e.count++
 		} else {
-			*e = entry{count: 1, expires: t + int64(ttl)}
+			e.count, e.expires = 1, t+int64(ttl)
 		}
+		sh.touch(e, t)
 		return e.count
 	}
-	s.put(sh, key, entry{count: 1, expires: t + int64(ttl)}, t)
+	s.put(sh, key, entry{count: 1, expires: t + int64(ttl)}, listID{class, group}, t)
 	return 1
 }
 
-// put stores e under key, making room first when the shard is full.
-// The caller holds sh.mu.
-func (s *Store) put(sh *shard, key string, e entry, t int64) {
+// put stores e under key in the eviction list id, making room first
+// when the shard is full. The caller holds sh.mu.
+func (s *Store) put(sh *shard, key string, e entry, id listID, t int64) {
 	if old, exists := sh.m[key]; exists {
-		*old = e
+		old.count, old.expires, old.ban, old.since = e.count, e.expires, e.ban, e.since
+		if old.listID() != id {
+			sh.unlink(old)
+			sh.link(old, id)
+		} else {
+			sh.touch(old, t)
+		}
 		return
 	}
 	if len(sh.m) >= s.maxPerShard {
@@ -218,44 +247,16 @@ func (s *Store) put(sh *shard, key string, e entry, t int64) {
 		}
 	}
 	// Keys may alias the engine's reused buffers: keep a private copy.
-	sh.m[strings.Clone(key)] = &e
-}
-
-// evictOne removes the sampled key whose window ends soonest, preferring
-// counters to bans.
-func (s *Store) evictOne(sh *shard) {
-	var victim string
-	var victimE *entry
-	n := 0
-	for k, e := range sh.m { // map iteration starts at a random place
-		if n == 0 || worseToKeep(e, victimE) {
-			victim, victimE = k, e
-		}
-		n++
-		// Look further while the sample holds only bans, so a spray of new
-		// counters never pushes out a ban while a counter could go.
-		if n >= evictionSample && (!victimE.ban || n >= 8*evictionSample) {
-			break
-		}
-	}
-	if n > 0 {
-		delete(sh.m, victim)
-		s.evictions.Add(1)
-	}
-}
-
-// worseToKeep reports whether a is a better eviction victim than b.
-func worseToKeep(a, b *entry) bool {
-	if a.ban != b.ban {
-		return !a.ban
-	}
-	return a.expires < b.expires
+	p := &e
+	p.key, p.touched = strings.Clone(key), t
+	sh.m[p.key] = p
+	sh.link(p, id)
 }
 
 func sweepShard(sh *shard, t int64) {
 	for k, e := range sh.m {
 		if e.expires <= t {
-			delete(sh.m, k)
+			sh.remove(k, e)
 		}
 	}
 	sh.lastSweep = t
@@ -292,9 +293,9 @@ func (s *Store) Reset(_ context.Context, prefix string) (int, error) {
 	for i := range s.shards {
 		sh := &s.shards[i]
 		sh.mu.Lock()
-		for k := range sh.m {
+		for k, e := range sh.m {
 			if strings.HasPrefix(k, prefix) {
-				delete(sh.m, k)
+				sh.remove(k, e)
 				n++
 			}
 		}
@@ -320,12 +321,17 @@ func (s *Store) Evictions() int64 { return s.evictions.Load() }
 
 // Close stops the background sweeper.
 func (s *Store) Close() error {
-	s.closeOnce.Do(func() { close(s.stop) })
+	var err error
+	s.closeOnce.Do(func() {
+		close(s.stop)
+		<-s.done
+		err = s.stopSnapshots()
+	})
 	<-s.done
-	return nil
+	return err
 }
 
 // Stats implements store.StatsReporter.
 func (s *Store) Stats() store.Stats {
-	return store.Stats{Kind: "memory", Keys: int64(s.Len()), Evictions: s.Evictions(), Healthy: true, Detail: "in-process memory store"}
+	return store.Stats{Kind: "memory", Keys: int64(s.Len()), Evictions: s.Evictions(), Healthy: true, Detail: "in-process memory store" + s.evictionDetail()}
 }

@@ -19,7 +19,7 @@ func (s *Store) runTrust(op *store.Op, t int64, trusted *string) int64 {
 	case store.OpTrustSet:
 		sh := s.shardFor(op.Key)
 		sh.mu.Lock()
-		s.put(sh, op.Key, entry{count: 1, expires: t + int64(op.TTL)}, t)
+		s.put(sh, op.Key, entry{count: 1, expires: t + int64(op.TTL)}, listID{class: store.ClassBan}, t) // losing it would lock a real user out
 		sh.mu.Unlock()
 		return 1
 	}
@@ -61,6 +61,6 @@ func (s *Store) touch(key string, ttl time.Duration, t int64) int64 {
 		e.expires = t + int64(ttl)
 		return e.count
 	}
-	s.put(sh, key, entry{count: 1, expires: t + int64(ttl)}, t)
+	s.put(sh, key, entry{count: 1, expires: t + int64(ttl)}, listID{class: store.ClassBan}, t) // a lost history shortens the next ban
 	return 1
 }
