@@ -89,6 +89,7 @@ func terminalWidth(w io.Writer, getenv func(string) string) int {
 // columns are cut (with "…") until every line fits; with 0 nothing is cut,
 // so each rule stays on one complete line (for grep and pipes). shrink
 // lists (column, minimum width) in the order the columns give way.
+// Column 1, the rule name, is cut in the middle; the others at the end.
 func writeTable(w io.Writer, header []string, rows [][]string, width int, shrink [][2]int) {
 	widths := make([]int, len(header))
 	for _, r := range append([][]string{header}, rows...) {
@@ -112,7 +113,11 @@ func writeTable(w io.Writer, header []string, rows [][]string, width int, shrink
 	for _, r := range append([][]string{header}, rows...) {
 		var b strings.Builder
 		for i, c := range r {
-			c = cut(c, widths[i])
+			if i == 1 {
+				c = cutMiddle(c, widths[i]) // names differ at their ends
+			} else {
+				c = cut(c, widths[i])
+			}
 			b.WriteString(c)
 			if i < len(r)-1 {
 				b.WriteString(strings.Repeat(" ", widths[i]-utf8.RuneCountInString(c)+2))
@@ -128,4 +133,16 @@ func cut(s string, n int) string {
 	}
 	r := []rune(s)
 	return string(r[:n-1]) + "…"
+}
+
+// cutMiddle shortens s to n runes by replacing its middle with "…": rule
+// names such as /api/v1/accounts/:account_id/conversations/meta/user share
+// their start, so the end is what tells them apart.
+func cutMiddle(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	head := (n - 1) / 2
+	return string(r[:head]) + "…" + string(r[len(r)-(n-1-head):])
 }
