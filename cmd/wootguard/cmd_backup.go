@@ -199,8 +199,19 @@ Exit codes: 0 backup made (and verified with --verify), 1 failure,
 	o.Label = *label
 	if err := backup.Precheck(ctx, o); err != nil {
 		fmt.Fprintf(env.Stderr, "wootguard %s: nothing was dumped; fix first:\n", name)
-		for _, line := range strings.Split(err.Error(), "\n") {
-			fmt.Fprintf(env.Stderr, "  - %s\n", line)
+		// One bullet per problem; a driver's multi-line text stays under its own.
+		probs := []error{err}
+		if j, ok := err.(interface{ Unwrap() []error }); ok {
+			probs = j.Unwrap()
+		}
+		for _, p := range probs {
+			first, rest, _ := strings.Cut(p.Error(), "\n")
+			fmt.Fprintf(env.Stderr, "  - %s\n", first)
+			for _, line := range strings.Split(rest, "\n") {
+				if strings.TrimSpace(line) != "" {
+					fmt.Fprintf(env.Stderr, "    %s\n", strings.TrimSpace(line))
+				}
+			}
 		}
 		return 1
 	}
