@@ -26,16 +26,7 @@ func init() {
 }
 
 // backupStdin is where restore reads its confirmation; tests replace it.
-// A terminal is a character device other than /dev/null (cron and
-// "</dev/null" must count as non-interactive).
-var backupStdin = func() (in io.Reader, isTerminal bool) {
-	st, err := os.Stdin.Stat()
-	if err != nil || st.Mode()&os.ModeCharDevice == 0 {
-		return os.Stdin, false
-	}
-	null, err := os.Stat(os.DevNull)
-	return os.Stdin, err == nil && !os.SameFile(st, null)
-}
+var backupStdin = func() (in io.Reader, terminal bool) { return os.Stdin, isTerminal(os.Stdin) }
 
 const backupConfigHelp = `
 

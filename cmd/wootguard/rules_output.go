@@ -62,14 +62,20 @@ func rulesJSON(s rules.Spec) []ruleJSON {
 	return out
 }
 
-// isTerminal reports whether w is a terminal (a character device).
+// isTerminal reports whether w is a terminal: a character device other
+// than /dev/null (cron and "</dev/null" or ">/dev/null" are not
+// interactive). Tests replace it.
 var isTerminal = func(w io.Writer) bool {
 	f, ok := w.(*os.File)
 	if !ok {
 		return false
 	}
 	st, err := f.Stat()
-	return err == nil && st.Mode()&os.ModeCharDevice != 0
+	if err != nil || st.Mode()&os.ModeCharDevice == 0 {
+		return false
+	}
+	null, err := os.Stat(os.DevNull)
+	return err == nil && !os.SameFile(st, null)
 }
 
 // terminalWidth is $COLUMNS, else the terminal's own width, else 100.

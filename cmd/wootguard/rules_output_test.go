@@ -86,3 +86,35 @@ func TestCutMiddleKeepsBothEnds(t *testing.T) {
 		}
 	}
 }
+
+// The one terminal test (rules width, replay's progress bar, the update
+// and restore confirmations): /dev/null, files and pipes are not terminals.
+func TestIsTerminal(t *testing.T) {
+	null, err := os.OpenFile(os.DevNull, os.O_RDWR, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer null.Close()
+	file, err := os.Create(filepath.Join(t.TempDir(), "out"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer file.Close()
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	defer w.Close()
+	for name, f := range map[string]*os.File{"/dev/null": null, "a file": file, "a pipe": w} {
+		if isTerminal(f) {
+			t.Errorf("%s counted as a terminal", name)
+		}
+	}
+	if pty, err := os.OpenFile("/dev/ptmx", os.O_RDWR, 0); err == nil {
+		defer pty.Close()
+		if !isTerminal(pty) {
+			t.Error("a pseudo-terminal is not counted as a terminal")
+		}
+	}
+}
