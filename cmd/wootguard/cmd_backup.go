@@ -26,16 +26,7 @@ func init() {
 }
 
 // backupStdin is where restore reads its confirmation; tests replace it.
-// A terminal is a character device other than /dev/null (cron and
-// "</dev/null" must count as non-interactive).
-var backupStdin = func() (in io.Reader, isTerminal bool) {
-	st, err := os.Stdin.Stat()
-	if err != nil || st.Mode()&os.ModeCharDevice == 0 {
-		return os.Stdin, false
-	}
-	null, err := os.Stat(os.DevNull)
-	return os.Stdin, err == nil && !os.SameFile(st, null)
-}
+var backupStdin = func() (in io.Reader, terminal bool) { return os.Stdin, isTerminal(os.Stdin) }
 
 const backupConfigHelp = `
 
@@ -199,8 +190,19 @@ Exit codes: 0 backup made (and verified with --verify), 1 failure,
 	o.Label = *label
 	if err := backup.Precheck(ctx, o); err != nil {
 		fmt.Fprintf(env.Stderr, "wootguard %s: nothing was dumped; fix first:\n", name)
-		for _, line := range strings.Split(err.Error(), "\n") {
-			fmt.Fprintf(env.Stderr, "  - %s\n", line)
+		// One bullet per problem; a driver's multi-line text stays under its own.
+		probs := []error{err}
+		if j, ok := err.(interface{ Unwrap() []error }); ok {
+			probs = j.Unwrap()
+		}
+		for _, p := range probs {
+			first, rest, _ := strings.Cut(p.Error(), "\n")
+			fmt.Fprintf(env.Stderr, "  - %s\n", first)
+			for _, line := range strings.Split(rest, "\n") {
+				if strings.TrimSpace(line) != "" {
+					fmt.Fprintf(env.Stderr, "    %s\n", strings.TrimSpace(line))
+				}
+			}
 		}
 		return 1
 	}

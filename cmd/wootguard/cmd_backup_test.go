@@ -232,3 +232,21 @@ func password(conn string) string {
 	p, _ := u.User.Password()
 	return p
 }
+
+// Each pre-dump problem is one bullet; the driver's multi-line text (one
+// line per address tried) stays indented under its own problem instead of
+// looking like more problems.
+func TestBackupPrecheckOneBulletPerProblem(t *testing.T) {
+	dir := t.TempDir()
+	r := runBackupCLI(t, map[string]string{}, "backup", "create", "--dir", dir,
+		"--database-url", "postgres://u@127.0.0.1:1/cw?connect_timeout=2", "--storage", filepath.Join(dir, "nostorage"))
+	if r.code != 1 {
+		t.Fatalf("exit %d, want 1\n%s", r.code, r.stderr)
+	}
+	if n := strings.Count(r.stderr, "\n  - "); n != 2 {
+		t.Errorf("%d bullets, want 2 (storage, connection):\n%s", n, r.stderr)
+	}
+	if !strings.Contains(r.stderr, "\n  - connection refused: ") {
+		t.Errorf("no connection bullet:\n%s", r.stderr)
+	}
+}

@@ -47,9 +47,10 @@ line. JSON gives limit and period_seconds as numbers.`)
 		if isTerminal(env.Stdout) {
 			width = terminalWidth(env.Stdout, env.Getenv)
 		}
-		// SOURCE gives way first, then MATCH, KEY and NAME, then MATCH again.
+		// SOURCE gives way first, then LIMIT (a ban's summary is long),
+		// MATCH and KEY; NAME, which says which rule a row is, goes last.
 		writeTable(env.Stdout, []string{"TYPE", "NAME", "MATCH", "KEY", "LIMIT", "MODE", "SOURCE"}, table, width,
-			[][2]int{{6, 8}, {2, 24}, {3, 16}, {1, 20}, {2, 8}, {3, 8}, {1, 8}})
+			[][2]int{{6, 8}, {4, 16}, {2, 16}, {3, 12}, {4, 10}, {2, 8}, {3, 8}, {1, 20}, {1, 8}})
 		for _, w := range cfg.Warnings {
 			fmt.Fprintf(env.Stderr, "warning: %s\n", w)
 		}

@@ -315,17 +315,7 @@ func finishUpdate(env *cliEnv, name string, r *rollout.Runner, st *rollout.State
 }
 
 // updateStdin is where apply reads its confirmation; tests replace it.
-// /dev/null is a character device too, so it is excluded by name.
-var updateStdin = func() (in io.Reader, isTerminal bool) {
-	st, err := os.Stdin.Stat()
-	if err != nil || st.Mode()&os.ModeCharDevice == 0 {
-		return os.Stdin, false
-	}
-	if null, err := os.Stat(os.DevNull); err == nil && os.SameFile(st, null) {
-		return os.Stdin, false
-	}
-	return os.Stdin, true
-}
+var updateStdin = func() (in io.Reader, terminal bool) { return os.Stdin, isTerminal(os.Stdin) }
 
 // confirm asks on the terminal; without one it answers no.
 func confirm(env *cliEnv, question string) bool {

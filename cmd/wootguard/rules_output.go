@@ -62,14 +62,20 @@ func rulesJSON(s rules.Spec) []ruleJSON {
 	return out
 }
 
-// isTerminal reports whether w is a terminal (a character device).
+// isTerminal reports whether w is a terminal: a character device other
+// than /dev/null (cron and "</dev/null" or ">/dev/null" are not
+// interactive). Tests replace it.
 var isTerminal = func(w io.Writer) bool {
 	f, ok := w.(*os.File)
 	if !ok {
 		return false
 	}
 	st, err := f.Stat()
-	return err == nil && st.Mode()&os.ModeCharDevice != 0
+	if err != nil || st.Mode()&os.ModeCharDevice == 0 {
+		return false
+	}
+	null, err := os.Stat(os.DevNull)
+	return err == nil && !os.SameFile(st, null)
 }
 
 // terminalWidth is $COLUMNS, else the terminal's own width, else 100.
@@ -89,6 +95,7 @@ func terminalWidth(w io.Writer, getenv func(string) string) int {
 // columns are cut (with "…") until every line fits; with 0 nothing is cut,
 // so each rule stays on one complete line (for grep and pipes). shrink
 // lists (column, minimum width) in the order the columns give way.
+// Column 1, the rule name, is cut in the middle; the others at the end.
 func writeTable(w io.Writer, header []string, rows [][]string, width int, shrink [][2]int) {
 	widths := make([]int, len(header))
 	for _, r := range append([][]string{header}, rows...) {
@@ -112,7 +119,11 @@ func writeTable(w io.Writer, header []string, rows [][]string, width int, shrink
 	for _, r := range append([][]string{header}, rows...) {
 		var b strings.Builder
 		for i, c := range r {
-			c = cut(c, widths[i])
+			if i == 1 {
+				c = cutMiddle(c, widths[i]) // names differ at their ends
+			} else {
+				c = cut(c, widths[i])
+			}
 			b.WriteString(c)
 			if i < len(r)-1 {
 				b.WriteString(strings.Repeat(" ", widths[i]-utf8.RuneCountInString(c)+2))
@@ -128,4 +139,16 @@ func cut(s string, n int) string {
 	}
 	r := []rune(s)
 	return string(r[:n-1]) + "…"
+}
+
+// cutMiddle shortens s to n runes by replacing its middle with "…": rule
+// names such as /api/v1/accounts/:account_id/conversations/meta/user share
+// their start, so the end is what tells them apart.
+func cutMiddle(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	head := (n - 1) / 2
+	return string(r[:head]) + "…" + string(r[len(r)-(n-1-head):])
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/wootguard/wootguard/internal/probe"
 	"github.com/wootguard/wootguard/internal/release"
 	"github.com/wootguard/wootguard/internal/rollout"
+	"github.com/wootguard/wootguard/internal/units"
 )
 
 // toFlags are --to and where "latest" is looked up.
@@ -65,17 +66,10 @@ func (t *toFlags) resolve(ctx context.Context, env *cliEnv, configPath string) (
 	}
 	r, ok := newestAllowed(rels, sched.MinReleaseAge(), now)
 	if !ok {
-		return "", "", fmt.Errorf("--to latest: no stable release in %s is older than the soak (%s, updates.schedule.min_release_age)", src, schedShort(sched.MinReleaseAge()))
+		return "", "", fmt.Errorf("--to latest: no stable release in %s is older than the soak (%s, updates.schedule.min_release_age)", src, units.FormatDuration(sched.MinReleaseAge()))
 	}
 	return r.Version.String(), fmt.Sprintf("latest = %s: the newest stable release published at least %s ago (updates.schedule.min_release_age), from %s",
-		r.Tag, schedShort(sched.MinReleaseAge()), src), nil
-}
-
-func schedShort(d time.Duration) string {
-	if d == 0 {
-		return "0s"
-	}
-	return d.String()
+		r.Tag, units.FormatDuration(sched.MinReleaseAge()), src), nil
 }
 
 // newestAllowed is the newest stable release at least soak old. A release

@@ -67,7 +67,7 @@ func TestUpdatePlanToLatest(t *testing.T) {
 	 {"tag_name":"v4.17.0","published_at":"`+day(-40)+`"}]`), 0o644)
 	cfg := execTargetConfig(t, "4.16.0", "  feeds: {releases: "+rel+"}\n  schedule: {min_release_age: 3d, windows: [{every: week, weekday: tuesday, start: '02:00', duration: 2h}]}\n")
 	code, out, errOut := runUpdateCLI(t, nil, "update", "plan", "--to", "latest", "--config", cfg)
-	if code != 0 || !strings.Contains(out, "latest = v4.17.1: the newest stable release published at least 72h0m0s ago") || !strings.Contains(out, "4.17.1") {
+	if code != 0 || !strings.Contains(out, "latest = v4.17.1: the newest stable release published at least 3d ago") || !strings.Contains(out, "4.17.1") {
 		t.Errorf("exit %d\n%s%s", code, out, errOut)
 	}
 	// With the soak off, the newest stable release (never the rc).

@@ -52,7 +52,9 @@ func (p *combinedParser) parse(line string, rec *Record) error {
 		return errors.New("no [time] field")
 	}
 	ts := s[1:end]
-	if ts != p.lastTS {
+	// The cache of the last line's time: an empty field must not match
+	// the empty cache of a fresh parser (it would read as year 1).
+	if ts != p.lastTS || p.lastTime.IsZero() {
 		t, err := time.Parse("02/Jan/2006:15:04:05 -0700", ts)
 		if err != nil {
 			return errors.New("bad time " + strconv.Quote(ts))

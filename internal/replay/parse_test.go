@@ -275,3 +275,19 @@ func TestOneBadLineIsSingular(t *testing.T) {
 		t.Errorf("got %q, want %q", text.String(), want)
 	}
 }
+
+func TestOneQuietRuleIsSingular(t *testing.T) {
+	cfg := loadConfig(t, "preset: none\nthrottles:\n  - {name: all, limit: 9, period: 1m, key: ip}\n  - {name: none, limit: 9, period: 1m, key: ip, match: {path: /nowhere}}\n")
+	src := []Source{{Name: writeLog(t, "access.log", writeCombined([]tReq{{t0, "10.0.0.1", "GET", "/", 200}}, false))}}
+	rep, err := Run(context.Background(), []Config{cfg}, src, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var text strings.Builder
+	if err := rep.WriteText(&text); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(text.String(), "(1 more rule saw no matching request)") {
+		t.Errorf("text:\n%s", text.String())
+	}
+}

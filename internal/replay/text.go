@@ -54,7 +54,11 @@ func (r *Report) WriteText(w io.Writer) error {
 			}
 		}
 		if quiet > 0 {
-			p.f("(%d more rules saw no matching request)\n", quiet)
+			word := "rules"
+			if quiet == 1 {
+				word = "rule"
+			}
+			p.f("(%d more %s saw no matching request)\n", quiet, word)
 		}
 		for _, rr := range c.Rules {
 			if rr.Refused == 0 && rr.NotEvaluated == 0 && rr.Assumed == 0 && rr.OverLimit == 0 {

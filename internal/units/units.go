@@ -78,6 +78,9 @@ var sizeUnits = map[string]float64{
 
 // ParseSize reads a size in bytes in the syntax of the package comment.
 func ParseSize(s string) (int64, error) {
+	if strings.HasPrefix(strings.TrimSpace(s), "-") {
+		return 0, fmt.Errorf("bad size %q: must not be negative", s)
+	}
 	m := sizeRE.FindStringSubmatch(strings.ToLower(strings.TrimSpace(s)))
 	var mult float64
 	if m != nil {

@@ -23,6 +23,9 @@ func TestParseDuration(t *testing.T) {
 			t.Errorf("ParseDuration(%q) = %v, %v; want %v", tc.in, got, err, tc.want)
 		}
 	}
+	if _, err := ParseSize("-5GiB"); err == nil || !strings.Contains(err.Error(), "must not be negative") {
+		t.Errorf("ParseSize(-5GiB) = %v, want a negative-size error, as for durations", err)
+	}
 	if _, err := ParseDuration("-1s"); err == nil || !strings.Contains(err.Error(), "must not be negative") {
 		t.Errorf("ParseDuration(-1s) = %v, want a negative-duration error", err)
 	}
