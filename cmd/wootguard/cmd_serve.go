@@ -61,6 +61,8 @@ Example:
 		fmt.Fprintf(env.Stderr, "wootguard serve: %v\n", err)
 		return 1
 	}
+	ln = gateway.LimitConns(ln, gateway.ConnLimits{Max: cfg.Limits.Connections, PerClient: cfg.Limits.ConnectionsPerClient,
+		Trusted: gw.TrustedPeer, Logger: log})
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
 	defer signal.Stop(hup)
@@ -103,8 +105,9 @@ func reloadGateway(env *cliEnv, gw *gateway.Gateway, st *memory.Store, running *
 				log.Warn("config: " + w)
 			}
 			if cfg.Listen != running.Listen || cfg.Upstream.String() != running.Upstream.String() ||
-				cfg.Server != running.Server || cfg.MaxKeys != running.MaxKeys || cfg.LogFormat != running.LogFormat || cfg.LogLevel != running.LogLevel {
-				log.Warn("reload: listen, upstream, server timeouts, store and log settings take effect on restart; rules and responses were reloaded")
+				cfg.Server != running.Server || cfg.MaxKeys != running.MaxKeys || cfg.LogFormat != running.LogFormat || cfg.LogLevel != running.LogLevel ||
+				cfg.Limits.Connections != running.Limits.Connections || cfg.Limits.ConnectionsPerClient != running.Limits.ConnectionsPerClient {
+				log.Warn("reload: listen, upstream, server timeouts, the listener's limits.connections*, store and log settings take effect on restart; rules, responses and request limits were reloaded")
 			}
 			gw.Swap(opts)
 			log.Info("reloaded config", "file", path, "throttles", len(cfg.Spec.Throttles))

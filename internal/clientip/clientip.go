@@ -8,6 +8,10 @@
 // untouched, so reading Forwarded too would let any client pick its key
 // (the Rack 3 flaw of lylo/pagecord#937). The list is walked right to
 // left, skipping trusted hops; the first untrusted address is the client.
+//
+// A trusted proxy that sends no usable entry (no header, "unknown",
+// "unix:", garbage) yields the zero Addr, the unknown client: never the
+// proxy's own address, which is typically 127.0.0.1 and safelisted.
 package clientip
 
 import (
@@ -45,6 +49,19 @@ func NewWithHeader(trusted []netip.Prefix, h Header) *Resolver {
 	return &Resolver{trusted: trusted, header: h}
 }
 
+// HeaderName is the canonical name of the header r reads.
+func (r *Resolver) HeaderName() string {
+	if r.header == Forwarded {
+		return "Forwarded"
+	}
+	return "X-Forwarded-For"
+}
+
+// HeaderValue is that header's values in h, joined as one list (for logs).
+func (r *Resolver) HeaderValue(h http.Header) string {
+	return strings.Join(h.Values(r.HeaderName()), ", ")
+}
+
 // TrustsAnyone reports whether any proxy is trusted.
 func (r *Resolver) TrustsAnyone() bool { return len(r.trusted) > 0 }
 
@@ -59,13 +76,14 @@ func (r *Resolver) Trusted(ip netip.Addr) bool {
 }
 
 // ClientIP returns the client address for a request that arrived from
-// remoteAddr ("host:port") with headers h. It returns the zero Addr when
-// the peer address itself is unusable.
+// remoteAddr ("host:port") with headers h. It returns the zero Addr (the
+// client is unknown) when the peer address itself is unusable, or when a
+// trusted peer sends no forwarding header or one whose walk reaches an
+// entry that is not an IP address before an untrusted one.
 //
-// Junk entries in forwarding headers never become the client: the walk
-// stops at the first entry that is not an IP address and the nearest
-// trusted hop before it is used instead (Rack would return the junk
-// string and raise on IP rules).
+// Junk never becomes the client, and neither does the proxy: answering
+// with the nearest trusted hop would make every such request come from
+// 127.0.0.1 behind a local nginx, which the chatwoot preset safelists.
 func (r *Resolver) ClientIP(remoteAddr string, h http.Header) netip.Addr {
 	return r.Client(ParseAddr(remoteAddr), h)
 }
@@ -81,11 +99,14 @@ func (r *Resolver) Client(peer netip.Addr, h http.Header) netip.Addr {
 	} else {
 		hops = splitList(h.Values("X-Forwarded-For"))
 	}
-	client := peer
+	if len(hops) == 0 {
+		return netip.Addr{}
+	}
+	var client netip.Addr
 	for i := len(hops) - 1; i >= 0; i-- {
 		ip := ParseAddr(hops[i])
 		if !ip.IsValid() {
-			return client
+			return netip.Addr{}
 		}
 		client = ip
 		if !r.Trusted(ip) {

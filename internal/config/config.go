@@ -36,6 +36,7 @@ type File struct {
 	Updates         yaml.Node  `yaml:"updates"`
 	Audit           yaml.Node  `yaml:"audit"`
 	Profile         Profile    `yaml:"profile"`
+	Limits          Limits     `yaml:"limits"`
 }
 
 // ClientIP says whose forwarding headers to believe.
@@ -129,6 +130,7 @@ type Gateway struct {
 	Raw              *File
 	Profile          string // "" or "strict"
 	ProfileEnforce   bool
+	Limits           Limits // defaulted
 }
 
 // Defaults of the gateway.
@@ -222,6 +224,7 @@ func build(path string, doc *yaml.Node, f *File, getenv func(string) string) (*G
 		at("log.level", "unknown log level %q: want debug, info, warn or error", g.LogLevel)
 	}
 	g.defaultTimeouts()
+	g.checkLimits(f, at)
 
 	// The file's own rules are checked on their own, so that an error's
 	// path ("throttles[2].key") points into this file.

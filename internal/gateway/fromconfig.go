@@ -27,6 +27,15 @@ func FromConfig(c *config.Gateway, st store.Store, log *slog.Logger) (Options, e
 		BodyTimeout:      time.Duration(c.Server.BodyTimeout),
 		UpstreamTimeout:  time.Duration(c.Server.UpstreamTimeout),
 		Logger:           log,
+		Limits: Limits{
+			RequestsPerClient:       c.Limits.ConnectionsPerClient,
+			BufferedBodies:          c.Limits.BufferedBodies,
+			BufferedBodiesPerClient: c.Limits.BufferedBodiesPerClient,
+			BodyMemory:              int64(c.Limits.BodyMemory),
+			SmallBodySize:           int64(c.Limits.SmallBodySize),
+			SmallBodyTimeout:        time.Duration(c.Limits.SmallBodyTimeout),
+		},
+		WebsocketPaths: c.Limits.WebsocketPaths,
 	}, nil
 }
 

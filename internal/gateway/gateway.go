@@ -35,6 +35,10 @@ type Options struct {
 	UpstreamTimeout  time.Duration
 	Logger           *slog.Logger
 	Now              func() time.Time // default time.Now
+	Limits           Limits           // caps on slow and many clients (zero: none)
+	// WebsocketPaths are where "Upgrade: websocket" is forwarded; every
+	// other upgrade is dropped (see upgradeAllowed).
+	WebsocketPaths []string
 }
 
 // Gateway is an http.Handler. Its rules can be swapped while it runs.
@@ -43,12 +47,17 @@ type Gateway struct {
 	warnLocalProxy sync.Once
 	proxy          *httputil.ReverseProxy
 	log            *slog.Logger
+	unknown        unknownClients
+	limits         limiter
 }
 
 // spoofable are the headers a client could use to pose as someone else;
 // they never reach Chatwoot as the client sent them.
 var spoofable = map[string]bool{"Forwarded": true, "X-Forwarded-For": true, "X-Forwarded-Host": true,
-	"X-Forwarded-Proto": true, "X-Real-Ip": true, "Client-Ip": true}
+	"X-Forwarded-Proto": true, "X-Real-Ip": true, "Client-Ip": true,
+	// Rack reads these for the scheme and port (request.ssl?, secure
+	// cookies, redirect URLs).
+	"X-Forwarded-Ssl": true, "X-Forwarded-Port": true, "X-Forwarded-Scheme": true, "Front-End-Https": true}
 
 type ctxKey struct{}
 
@@ -125,12 +134,22 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	o := g.state.Load()
 	peer := clientip.ParseAddr(r.RemoteAddr)
 	client := o.Resolver.Client(peer, r.Header)
+	if !client.IsValid() {
+		g.noteUnknownClient(o, r, peer)
+	}
 	peerTrusted := peer.IsValid() && o.Resolver.Trusted(peer)
+	release, ok := g.admitRequest(w, r, o, client)
+	if !ok {
+		return
+	}
+	defer release()
 	info := &reqInfo{client: client, proto: "http", host: r.Host, opts: o}
 	if r.TLS != nil {
 		info.proto = "https"
 	} else if p := r.Header.Get("X-Forwarded-Proto"); peerTrusted && (p == "https" || p == "http") {
 		info.proto = p
+	} else if peerTrusted && r.Header.Get("X-Forwarded-Ssl") == "on" {
+		info.proto = "https" // a proxy that only says it the older way; Chatwoot gets X-Forwarded-Proto
 	}
 	if h := r.Header.Get("X-Forwarded-Host"); peerTrusted && h != "" {
 		info.host = h
@@ -143,16 +162,10 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		})
 	}
 
-	req := &rules.Request{Method: r.Method, Path: r.URL.EscapedPath(), RawQuery: r.URL.RawQuery, IP: client, Header: r.Header}
+	req := &rules.Request{Method: r.Method, Path: r.URL.EscapedPath(), RawQuery: r.URL.RawQuery, IP: client, Header: r.Header,
+		UnknownClient: !client.IsValid()}
 	if r.Body != nil && r.Body != http.NoBody && o.Engine.NeedsBody(r.Method, req.Path, r.Header.Get("Content-Type")) {
-		// Bound the time a client may take to send a body we must read
-		// (slowloris on bodies); streamed bodies are Chatwoot's to time.
-		rc := http.NewResponseController(w)
-		if o.BodyTimeout > 0 {
-			_ = rc.SetReadDeadline(time.Now().Add(o.BodyTimeout))
-		}
-		body, ok := readBody(w, r, o.BodyLimit)
-		_ = rc.SetReadDeadline(time.Time{})
+		body, ok := g.bufferBody(w, r, o, client)
 		if !ok {
 			return
 		}
@@ -164,7 +177,7 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		// Store trouble fails open, like Rack::Attack's store proxies: an
 		// outage of the counters must not take Chatwoot down.
-		o.Logger.Error("rule store failed; request let through", "err", err, "client_ip", client.String(), "path", r.URL.Path)
+		o.Logger.Error("rule store failed; request let through", "err", err, "client_ip", clientLabel(client), "path", r.URL.Path)
 	}
 	for _, ev := range d.Events {
 		logEvent(o.Logger, ev, client, r)
@@ -192,25 +205,13 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		setRateLimit(w.Header(), d.Quota)
 	}
 	info.pending = d.Pending
+	if wantsUpgrade(r) && !upgradeAllowed(r, o.WebsocketPaths) {
+		g.limits.refused.upgrades.Add(1)
+		o.Logger.Debug("protocol upgrade dropped; forwarded as plain HTTP", "upgrade", truncate(r.Header.Get("Upgrade"), 64),
+			"client_ip", clientLabel(client), "path", r.URL.Path)
+		dropUpgrade(r.Header)
+	}
 	g.proxy.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), ctxKey{}, info)))
-}
-
-// readBody buffers up to limit bytes; a larger body gets 413.
-func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, bool) {
-	if r.ContentLength > limit {
-		http.Error(w, "Request body too large for a rate-limited route\n", http.StatusRequestEntityTooLarge)
-		return nil, false
-	}
-	body, err := io.ReadAll(io.LimitReader(r.Body, limit+1))
-	if err != nil {
-		http.Error(w, "Bad request body\n", http.StatusBadRequest)
-		return nil, false
-	}
-	if int64(len(body)) > limit {
-		http.Error(w, "Request body too large for a rate-limited route\n", http.StatusRequestEntityTooLarge)
-		return nil, false
-	}
-	return body, true
 }
 
 // rewrite builds the upstream request: Chatwoot sees one clean
@@ -231,10 +232,11 @@ func rewrite(pr *httputil.ProxyRequest, upstream *url.URL) {
 	if info == nil {
 		return
 	}
-	if info.client.IsValid() {
-		h.Set("X-Forwarded-For", info.client.String())
-		h.Set("X-Real-IP", info.client.String())
-	}
+	// An unknown client reaches Chatwoot as "unknown" (RFC 7239's word):
+	// without a header Rack would see the gateway's own 127.0.0.1, which
+	// Chatwoot's Rack::Attack safelists.
+	h.Set("X-Forwarded-For", clientLabel(info.client))
+	h.Set("X-Real-IP", clientLabel(info.client))
 	h.Set("X-Forwarded-Proto", info.proto)
 	h.Set("X-Forwarded-Host", info.host)
 }

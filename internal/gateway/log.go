@@ -17,7 +17,7 @@ func logDecision(l *slog.Logger, d rules.Decision, client netip.Addr, r *http.Re
 	if d.Action == rules.ActionThrottle {
 		msg = "throttled"
 	}
-	attrs := []any{"rule", d.Rule, "type", d.Type, "client_ip", client.String(), "method", r.Method, "path", r.URL.Path}
+	attrs := []any{"rule", d.Rule, "type", d.Type, "client_ip", clientLabel(client), "method", r.Method, "path", r.URL.Path}
 	if d.Discriminator != "" {
 		attrs = append(attrs, "key", MaskKey(d.Discriminator))
 	}
@@ -44,7 +44,7 @@ func logEvent(l *slog.Logger, ev rules.Event, client netip.Addr, r *http.Request
 	case ev.Type == "track" && ev.Limit >= 0:
 		msg = "track over limit"
 	}
-	attrs := []any{"rule", ev.Rule, "type", ev.Type, "client_ip", client.String(), "method", r.Method, "path", r.URL.Path}
+	attrs := []any{"rule", ev.Rule, "type", ev.Type, "client_ip", clientLabel(client), "method", r.Method, "path", r.URL.Path}
 	if ev.Discriminator != "" {
 		attrs = append(attrs, "key", MaskKey(ev.Discriminator))
 	}
@@ -84,7 +84,7 @@ func MaskKey(key string) string {
 }
 
 func maskPart(p string) string {
-	if p == "" || isDigits(p) {
+	if p == "" || isDigits(p) || p == rules.UnknownClientKey {
 		return p
 	}
 	if _, err := netip.ParseAddr(p); err == nil {

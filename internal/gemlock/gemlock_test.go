@@ -1,6 +1,7 @@
 package gemlock
 
 import (
+	"bytes"
 	"errors"
 	"os"
 	"path/filepath"
@@ -276,12 +277,15 @@ func FuzzParse(f *testing.F) {
 	}
 	f.Add([]byte(allSections))
 	f.Add([]byte("GEM\n  specs:\n    a (1.0-x86_64-linux)\n      b (~> 1, >= 1.2)\nDEPENDENCIES\n  a!\n"))
+	f.Add([]byte("GIT\n  remote: https://github.com/x/y\n  revision: abc\n  specs:\n    y (1.0)\n\nBUNDLED WITH\n   2.5.0\n"))
+	f.Add([]byte("GEM\r\n  remote: x\r\n  specs:\r\n    a (1)\r\n"))
+	f.Add([]byte("\xff\xfe"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		lf, err := Parse(data)
 		if err != nil {
 			var le *LineError
-			if !errors.As(err, &le) || le.Line < 1 {
-				t.Fatalf("error without a line: %v", err)
+			if !errors.As(err, &le) || le.Line < 1 || le.Line > bytes.Count(data, []byte("\n"))+1 {
+				t.Fatalf("error without a line of the file: %v", err)
 			}
 			return
 		}

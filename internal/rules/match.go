@@ -148,6 +148,9 @@ func appendDiscriminator(b []byte, rl *rule, r *Request, path string) ([]byte, b
 				if r.IP.IsValid() {
 					b = r.IP.AppendTo(b)
 					found = true
+				} else if r.UnknownClient {
+					b = append(b, UnknownClientKey...)
+					found = true
 				}
 			case srcParam:
 				v, found = r.Param(src.name)

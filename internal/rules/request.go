@@ -28,12 +28,21 @@ type Request struct {
 	// Body is the buffered request body when a rule needs its params
 	// (nil otherwise); ContentType comes from the header.
 	Body []byte
+	// UnknownClient marks a request whose IP is unknown although it came
+	// through a trusted proxy (junk or no forwarding entry): IP rules
+	// still never match it, but an "ip" key part reads UnknownClientKey,
+	// so every such request shares one bucket instead of skipping the rule.
+	UnknownClient bool
 
 	params      map[string]string // lazily parsed: query over body, like Rails params
 	paramsReady bool
 	path        string // normalized, extension stripped
 	pathReady   bool
 }
+
+// UnknownClientKey is the "ip" key part of an UnknownClient request. It is
+// no address, so no IP list or safelist can contain it.
+const UnknownClientKey = "unknown"
 
 // NormalizedPath returns the path rules match on.
 func (r *Request) NormalizedPath(stripExt bool) string {
