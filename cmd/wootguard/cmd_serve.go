@@ -7,6 +7,7 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"sync"
 	"syscall"
 	"time"
 
@@ -55,6 +56,15 @@ Example:
 		fmt.Fprintln(env.Stderr, err)
 		return 1
 	}
+	ctx, stopOps := context.WithCancel(ctx)
+	ops, err := startOperations(ctx, cfg, st, log)
+	if err != nil {
+		stopOps()
+		fmt.Fprintf(env.Stderr, "wootguard serve: %v\n", err)
+		return 1
+	}
+	defer func() { stopOps(); ops.wait() }()
+	opts.Observer = ops.observer
 	gw := gateway.New(opts)
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
@@ -63,6 +73,7 @@ Example:
 	}
 	ln = gateway.LimitConns(ln, gateway.ConnLimits{Max: cfg.Limits.Connections, PerClient: cfg.Limits.ConnectionsPerClient,
 		Trusted: gw.TrustedPeer, Logger: log})
+	ln = ops.listener(ln)
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
 	defer signal.Stop(hup)
@@ -72,12 +83,25 @@ Example:
 		log.Warn("client_ip.trusted_proxies is empty: the TCP peer is the client; behind a proxy (nginx, a load balancer), list it there, or every request looks like the proxy")
 	}
 
+	var reloadMu sync.Mutex
+	running := cfg
+	reload := func() error {
+		reloadMu.Lock()
+		defer reloadMu.Unlock()
+		next, err := reloadGateway(env, gw, st, running, *cfgPath, *listen, *upstream, log)
+		ops.reloaded(next, err)
+		running = next
+		return err
+	}
 	go func() {
-		running := cfg
 		for range hup {
-			running = reloadGateway(env, gw, st, running, *cfgPath, *listen, *upstream, log)
+			reload()
 		}
 	}()
+	if err := ops.serveAdmin(ctx, cfg, gw, reload); err != nil {
+		fmt.Fprintf(env.Stderr, "wootguard serve: %v\n", err)
+		return 1
+	}
 	go warnOnEvictions(ctx, st, log)
 	err = gateway.Serve(ctx, ln, gw, gateway.ServerOptions{
 		ReadHeaderTimeout: time.Duration(cfg.Server.ReadHeaderTimeout),
@@ -96,7 +120,7 @@ Example:
 // running ones when the file is bad.
 // reloadGateway swaps in the rules of a re-read config file, or keeps the
 // running ones when the file is bad. It returns the config now running.
-func reloadGateway(env *cliEnv, gw *gateway.Gateway, st *memory.Store, running *config.Gateway, path, listen, upstream string, log *slog.Logger) *config.Gateway {
+func reloadGateway(env *cliEnv, gw *gateway.Gateway, st *memory.Store, running *config.Gateway, path, listen, upstream string, log *slog.Logger) (*config.Gateway, error) {
 	cfg, err := loadGatewayConfig(env, path, listen, upstream)
 	if err == nil {
 		var opts gateway.Options
@@ -111,11 +135,11 @@ func reloadGateway(env *cliEnv, gw *gateway.Gateway, st *memory.Store, running *
 			}
 			gw.Swap(opts)
 			log.Info("reloaded config", "file", path, "throttles", len(cfg.Spec.Throttles))
-			return cfg
+			return cfg, nil
 		}
 	}
 	log.Error("reload refused; running rules kept", "err", err.Error())
-	return running
+	return running, err
 }
 
 func loadGatewayConfig(env *cliEnv, path, listen, upstream string) (*config.Gateway, error) {

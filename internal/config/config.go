@@ -22,21 +22,26 @@ import (
 
 // File is the configuration file as written.
 type File struct {
-	Listen          string     `yaml:"listen"`
-	Upstream        string     `yaml:"upstream"`
-	ClientIP        ClientIP   `yaml:"client_ip"`
-	Store           Store      `yaml:"store"`
-	Preset          string     `yaml:"preset"`
-	ChatwootEnvFile string     `yaml:"chatwoot_env_file"`
-	Responses       Responses  `yaml:"responses"`
-	BodyLimit       ByteSize   `yaml:"body_limit"`
-	Log             Log        `yaml:"log"`
-	Server          Server     `yaml:"server"`
-	Spec            rules.Spec `yaml:",inline"`
-	Updates         yaml.Node  `yaml:"updates"`
-	Audit           yaml.Node  `yaml:"audit"`
-	Profile         Profile    `yaml:"profile"`
-	Limits          Limits     `yaml:"limits"`
+	Listen          string      `yaml:"listen"`
+	Upstream        string      `yaml:"upstream"`
+	ClientIP        ClientIP    `yaml:"client_ip"`
+	Store           Store       `yaml:"store"`
+	Preset          string      `yaml:"preset"`
+	ChatwootEnvFile string      `yaml:"chatwoot_env_file"`
+	Responses       Responses   `yaml:"responses"`
+	BodyLimit       ByteSize    `yaml:"body_limit"`
+	Log             Log         `yaml:"log"`
+	Server          Server      `yaml:"server"`
+	Spec            rules.Spec  `yaml:",inline"`
+	Updates         yaml.Node   `yaml:"updates"`
+	Audit           yaml.Node   `yaml:"audit"`
+	Admin           Admin       `yaml:"admin"`
+	AccessLog       AccessLog   `yaml:"access_log"`
+	Alerts          Alerts      `yaml:"alerts"`
+	TLS             TLS         `yaml:"tls"`
+	Maintenance     Maintenance `yaml:"maintenance"`
+	Profile         Profile     `yaml:"profile"`
+	Limits          Limits      `yaml:"limits"`
 }
 
 // ClientIP says whose forwarding headers to believe.
@@ -64,6 +69,9 @@ type Responses struct {
 type Log struct {
 	Format string `yaml:"format"` // text | json
 	Level  string `yaml:"level"`  // debug | info | warn | error
+	// RefusalsPerKey is how many refusal lines each rule and key writes
+	// per minute before the rest are summed in one line (0: 5; -1: all).
+	RefusalsPerKey int `yaml:"refusals_per_key"`
 }
 
 // Server holds the HTTP timeouts.
@@ -130,7 +138,8 @@ type Gateway struct {
 	Raw              *File
 	Profile          string // "" or "strict"
 	ProfileEnforce   bool
-	Limits           Limits // defaulted
+	Limits           Limits     // defaulted
+	Operations       Operations // admin, access_log, tls, maintenance, alerts
 }
 
 // Defaults of the gateway.
@@ -225,6 +234,9 @@ func build(path string, doc *yaml.Node, f *File, getenv func(string) string) (*G
 	}
 	g.defaultTimeouts()
 	g.checkLimits(f, at)
+	var opErrs Errors
+	g.Operations, opErrs = operations(path, doc, f, getenv)
+	errs = append(errs, opErrs...)
 
 	// The file's own rules are checked on their own, so that an error's
 	// path ("throttles[2].key") points into this file.

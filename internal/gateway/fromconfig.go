@@ -36,6 +36,9 @@ func FromConfig(c *config.Gateway, st store.Store, log *slog.Logger) (Options, e
 			SmallBodyTimeout:        time.Duration(c.Limits.SmallBodyTimeout),
 		},
 		WebsocketPaths: c.Limits.WebsocketPaths,
+
+		RefusalLogLimit:       c.Operations.RefusalLogLimit,
+		MaintenanceRetryAfter: c.Operations.MaintenanceRetry,
 	}, nil
 }
 

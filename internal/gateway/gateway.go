@@ -39,6 +39,14 @@ type Options struct {
 	// WebsocketPaths are where "Upgrade: websocket" is forwarded; every
 	// other upgrade is dropped (see upgradeAllowed).
 	WebsocketPaths []string
+	// Observer hears about every finished request (metrics, access log).
+	Observer Observer
+	// RefusalLogLimit is how many refusal lines each rule and key may
+	// write per minute (0: DefaultRefusalLogLimit; negative: every one).
+	RefusalLogLimit int
+	// MaintenanceRetryAfter is the Retry-After of maintenance 503s (0:
+	// DefaultMaintenanceRetryAfter).
+	MaintenanceRetryAfter time.Duration
 }
 
 // Gateway is an http.Handler. Its rules can be swapped while it runs.
@@ -49,6 +57,8 @@ type Gateway struct {
 	log            *slog.Logger
 	unknown        unknownClients
 	limits         limiter
+	maintenance    atomic.Bool
+	sampler        atomic.Pointer[refusalSampler]
 }
 
 // spoofable are the headers a client could use to pose as someone else;
@@ -68,6 +78,7 @@ type reqInfo struct {
 	host    string
 	pending []rules.Pending
 	opts    *Options
+	rec     *Record
 }
 
 // New returns a Gateway forwarding to o.Upstream.
@@ -83,6 +94,7 @@ func New(o Options) *Gateway {
 	}
 	g := &Gateway{log: o.Logger}
 	g.state.Store(&o)
+	g.sampler.Store(newRefusalSampler(o.RefusalLogLimit, o.Logger))
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	tr.DialContext = (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext
 	tr.ResponseHeaderTimeout = o.UpstreamTimeout
@@ -127,23 +139,54 @@ func (g *Gateway) Swap(o Options) {
 	if o.Resolver == nil {
 		o.Resolver = clientip.New(nil)
 	}
+	if o.Observer == nil {
+		o.Observer = old.Observer
+	}
+	if o.RefusalLogLimit != old.RefusalLogLimit {
+		g.sampler.Store(newRefusalSampler(o.RefusalLogLimit, o.Logger))
+	}
 	g.state.Store(&o)
 }
 
+// Options returns the options the gateway runs with now (the engine for
+// the admin API, for one).
+func (g *Gateway) Options() *Options { return g.state.Load() }
+
 func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	o := g.state.Load()
+	rec := recordPool.Get().(*Record)
+	*rec = Record{Start: o.Now(), Decision: DecisionPass, Events: rec.Events[:0]}
+	rw := &recordingWriter{ResponseWriter: w}
+	defer func() {
+		if o.Observer != nil {
+			rec.finish(rw, r, o.Now())
+			o.Observer.Observe(rec)
+		}
+		recordPool.Put(rec)
+	}()
+	g.serve(rw, r, o, rec)
+}
+
+func (g *Gateway) serve(w *recordingWriter, r *http.Request, o *Options, rec *Record) {
 	peer := clientip.ParseAddr(r.RemoteAddr)
 	client := o.Resolver.Client(peer, r.Header)
 	if !client.IsValid() {
 		g.noteUnknownClient(o, r, peer)
 	}
+	rec.Client = client
 	peerTrusted := peer.IsValid() && o.Resolver.Trusted(peer)
+	info := &reqInfo{client: client, proto: "http", host: r.Host, opts: o, rec: rec}
+	if g.maintenance.Load() {
+		rec.Decision, rec.Rule = DecisionBlock, RuleMaintenance
+		writeMaintenance(w, r, o.MaintenanceRetryAfter)
+		return
+	}
 	release, ok := g.admitRequest(w, r, o, client)
 	if !ok {
+		rec.Decision, rec.Rule = DecisionBlock, RuleClientLimit
 		return
 	}
 	defer release()
-	info := &reqInfo{client: client, proto: "http", host: r.Host, opts: o}
 	if r.TLS != nil {
 		info.proto = "https"
 	} else if p := r.Header.Get("X-Forwarded-Proto"); peerTrusted && (p == "https" || p == "http") {
@@ -167,6 +210,7 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Body != nil && r.Body != http.NoBody && o.Engine.NeedsBody(r.Method, req.Path, r.Header.Get("Content-Type")) {
 		body, ok := g.bufferBody(w, r, o, client)
 		if !ok {
+			g.refusedBody(w.status, o, client, r, rec)
 			return
 		}
 		req.Body = body
@@ -178,20 +222,35 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		// Store trouble fails open, like Rack::Attack's store proxies: an
 		// outage of the counters must not take Chatwoot down.
 		o.Logger.Error("rule store failed; request let through", "err", err, "client_ip", clientLabel(client), "path", r.URL.Path)
+		rec.Decision = DecisionError
+	} else {
+		rec.Decision = decisionName(d)
 	}
+	rec.Rule, rec.Type, rec.Key = d.Rule, d.Type, d.Discriminator
+	rec.Events = append(rec.Events, d.Events...)
 	for _, ev := range d.Events {
+		if ev.DryRun && rec.Decision == DecisionPass {
+			rec.Decision, rec.Rule, rec.Type, rec.Key = DecisionDryRun, ev.Rule, ev.Type, ev.Discriminator
+		}
+		if ev.DryRun && !ev.BanStarted && !g.sampler.Load().allow(ev.Rule, ev.Discriminator) {
+			continue
+		}
 		logEvent(o.Logger, ev, client, r)
 	}
 	switch d.Action {
 	case rules.ActionBlock:
-		logDecision(o.Logger, d, client, r)
+		if g.sampler.Load().allow(d.Rule, d.Discriminator) {
+			logDecision(o.Logger, d, client, r)
+		}
 		if o.RetryAfter && d.RetryAfter > 0 {
 			w.Header().Set("Retry-After", itoa(d.RetryAfter))
 		}
 		writeRefusal(w, r, http.StatusForbidden, d)
 		return
 	case rules.ActionThrottle:
-		logDecision(o.Logger, d, client, r)
+		if g.sampler.Load().allow(d.Rule, d.Discriminator) {
+			logDecision(o.Logger, d, client, r)
+		}
 		if o.RetryAfter {
 			w.Header().Set("Retry-After", itoa(d.RetryAfter))
 		}
@@ -211,6 +270,7 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			"client_ip", clientLabel(client), "path", r.URL.Path)
 		dropUpgrade(r.Header)
 	}
+	rec.Forwarded, rec.upstreamStart = true, o.Now()
 	g.proxy.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), ctxKey{}, info)))
 }
 
@@ -243,6 +303,10 @@ func rewrite(pr *httputil.ProxyRequest, upstream *url.URL) {
 
 func (g *Gateway) modifyResponse(resp *http.Response) error {
 	info, _ := resp.Request.Context().Value(ctxKey{}).(*reqInfo)
+	if info != nil {
+		info.rec.UpstreamStatus = resp.StatusCode
+		info.rec.UpstreamDuration = info.opts.Now().Sub(info.rec.upstreamStart)
+	}
 	if info == nil || len(info.pending) == 0 {
 		return nil
 	}
@@ -254,6 +318,7 @@ func (g *Gateway) modifyResponse(resp *http.Response) error {
 			continue
 		}
 		if ev != nil {
+			info.rec.Events = append(info.rec.Events, *ev)
 			logEvent(o.Logger, *ev, info.client, resp.Request)
 		}
 	}
@@ -264,6 +329,10 @@ func (g *Gateway) proxyError(w http.ResponseWriter, r *http.Request, err error) 
 	if errors.Is(err, context.Canceled) || r.Context().Err() != nil {
 		g.log.Debug("client went away", "path", r.URL.Path, "err", err)
 		return
+	}
+	if info, _ := r.Context().Value(ctxKey{}).(*reqInfo); info != nil {
+		info.rec.UpstreamError = true
+		info.rec.UpstreamDuration = info.opts.Now().Sub(info.rec.upstreamStart)
 	}
 	g.log.Warn("upstream unavailable", "err", err, "method", r.Method, "path", r.URL.Path)
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")

@@ -235,9 +235,11 @@ type scratch struct {
 	buf         []byte
 }
 
-// decide evaluates every rule for r at time now (Decide adds the
-// refusal-counted failures).
-func (e *Engine) decide(ctx context.Context, now time.Time, r *Request) (Decision, error) {
+// decide evaluates every rule for r at time now (Decide, in refusal.go,
+// adds the refusal-counted failures). With a trace it counts nothing (the
+// store's Peek runs the program) and records what each operation found,
+// for Explain.
+func (e *Engine) decide(ctx context.Context, now time.Time, r *Request, tr *trace) (Decision, error) {
 	var d Decision
 	if m := r.methodOverride(); m != "" {
 		r.Method = m
@@ -354,11 +356,20 @@ func (e *Engine) decide(ctx context.Context, now time.Time, r *Request) (Decisio
 	}
 	res := &sc.res // in the pooled scratch: a local would escape through the interface call
 	*res = store.Result{Counts: sc.counts[:n], Banned: sc.banned[:n]}
-	if err := e.opts.Store.Run(ctx, now, sc.ops, res); err != nil {
+	var err error
+	if tr == nil {
+		err = e.opts.Store.Run(ctx, now, sc.ops, res)
+	} else {
+		err = tr.peek(ctx, e.opts.Store, now, sc.ops, res)
+	}
+	if err != nil {
 		d.Pending = nil
 		return d, err
 	}
 	markTrusted(d.Pending, res)
+	if tr != nil {
+		tr.record(sc, res)
+	}
 	last := n
 	if res.Stop != store.Completed {
 		last = res.StopAt + 1

@@ -15,7 +15,7 @@ import (
 // would-be refusal counts only for dry-run ban rules, so a dry-run rule
 // never makes an enforced ban.
 func (e *Engine) Decide(ctx context.Context, now time.Time, r *Request) (Decision, error) {
-	d, err := e.decide(ctx, now, r)
+	d, err := e.decide(ctx, now, r, nil)
 	if err != nil || len(e.refusers) == 0 {
 		return d, err
 	}

@@ -34,6 +34,7 @@ type entry struct {
 	count   int64
 	expires int64 // unix nanoseconds
 	ban     bool
+	since   int64 // unix nanoseconds a ban started (Inspector.Bans)
 }
 
 type shard struct {
@@ -162,7 +163,7 @@ func (s *Store) fail(op *store.Op, t int64) (int64, bool) {
 	banTTL := s.banTTL(op, t) // before locking: it may lock the history key's shard
 	sh := s.shardFor(op.BanKey)
 	sh.mu.Lock()
-	s.put(sh, op.BanKey, entry{count: 1, expires: t + int64(banTTL), ban: true}, t)
+	s.put(sh, op.BanKey, entry{count: 1, expires: t + int64(banTTL), ban: true, since: t}, t)
 	sh.mu.Unlock()
 	return c, true
 }
