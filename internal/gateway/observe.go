@@ -77,6 +77,12 @@ type Record struct {
 	UpstreamDuration time.Duration
 	UpstreamError    bool
 	upstreamStart    time.Time
+
+	// Per-request state kept in the pooled record, so that the hot path
+	// does not allocate it.
+	info reqInfo
+	req  rules.Request
+	rw   recordingWriter
 }
 
 var recordPool = sync.Pool{New: func() any { return &Record{} }}
