@@ -46,6 +46,7 @@ Example:
 		return 1
 	}
 	log := newLogger(env, cfg)
+	tuneGC(env.Getenv, cfg.MaxKeys, cfg.Limits.Connections, log)
 	for _, w := range cfg.Warnings {
 		log.Warn("config: " + w)
 	}

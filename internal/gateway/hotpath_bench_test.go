@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"runtime/metrics"
 	"strconv"
 	"strings"
 	"testing"
@@ -112,6 +113,7 @@ func benchServe(b *testing.B, gw *gateway.Gateway, newReq func() *http.Request, 
 	}
 	reqs := make([]*http.Request, 512)
 	b.ReportAllocs()
+	gc0, gcCPU0 := gcUse()
 	b.ResetTimer()
 	for i := range b.N {
 		if i%len(reqs) == 0 {
@@ -127,6 +129,19 @@ func benchServe(b *testing.B, gw *gateway.Gateway, newReq func() *http.Request, 
 			b.Fatalf("status %d, want %d", w.status, want)
 		}
 	}
+	b.StopTimer()
+	// What GOGC changes, in CPU rather than wall time (the machine is
+	// shared): collections and GC CPU per request.
+	gc1, gcCPU1 := gcUse()
+	b.ReportMetric(float64(gc1-gc0)/float64(b.N), "gcs/op")
+	b.ReportMetric((gcCPU1-gcCPU0)*1e9/float64(b.N), "gc-cpu-ns/op")
+}
+
+// gcUse returns the collections so far and the CPU seconds the GC spent.
+func gcUse() (cycles uint64, cpu float64) {
+	s := []metrics.Sample{{Name: "/gc/cycles/total:gc-cycles"}, {Name: "/cpu/classes/gc/total:cpu-seconds"}}
+	metrics.Read(s)
+	return s[0].Value.Uint64(), s[1].Value.Float64()
 }
 
 // discardWriter is a reusable ResponseWriter (httptest.ResponseRecorder
