@@ -164,6 +164,10 @@ func (w *discardWriter) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 func (w *discardWriter) Flush() {}
+
+// The deadlines bufferBody sets (as net/http's own writer allows them).
+func (w *discardWriter) SetReadDeadline(time.Time) error  { return nil }
+func (w *discardWriter) SetWriteDeadline(time.Time) error { return nil }
 func (w *discardWriter) reset() {
 	clear(w.h)
 	w.status = 0
