@@ -112,6 +112,9 @@ func New(o Options) *Gateway {
 		idle = DefaultUpstreamIdleConns
 	}
 	tr.MaxIdleConns, tr.MaxIdleConnsPerHost = idle, idle
+	// Close idle connections before Puma does (persistent_timeout, 20 s):
+	// a request sent as Puma closes one fails, and a POST is not retried.
+	tr.IdleConnTimeout = 15 * time.Second
 	// A proxy passes Accept-Encoding through as the client sent it; the
 	// transport must not add gzip and then inflate Chatwoot's answer.
 	tr.DisableCompression = true
