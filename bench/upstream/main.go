@@ -42,7 +42,8 @@ func main() {
 		}
 		tr := http.DefaultTransport.(*http.Transport).Clone()
 		tr.DialContext = (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext
-		tr.MaxIdleConnsPerHost = 64 // as wootguard's gateway
+		tr.MaxIdleConns, tr.MaxIdleConnsPerHost = 1024, 1024 // as wootguard's gateway
+		tr.DisableCompression = true
 		tr.Proxy = nil
 		rp := &httputil.ReverseProxy{Transport: tr, Rewrite: func(pr *httputil.ProxyRequest) {
 			pr.SetURL(u)

@@ -47,6 +47,7 @@ Example:
 		return 1
 	}
 	log := newLogger(env, cfg)
+	tuneGC(env.Getenv, cfg.MaxKeys, cfg.Limits.Connections, log)
 	for _, w := range cfg.Warnings {
 		logConfigWarning(log, w)
 	}

@@ -97,7 +97,7 @@ func (r *Resolver) Client(peer netip.Addr, h http.Header) netip.Addr {
 	if r.header == Forwarded {
 		hops = forwardedFor(h.Values("Forwarded"))
 	} else {
-		hops = splitList(h.Values("X-Forwarded-For"))
+		return r.clientFromXFF(h.Values("X-Forwarded-For"))
 	}
 	if len(hops) == 0 {
 		return netip.Addr{}
@@ -118,6 +118,32 @@ func (r *Resolver) Client(peer netip.Addr, h http.Header) netip.Addr {
 	return client
 }
 
+// clientFromXFF is Client's walk over X-Forwarded-For values without
+// building the hop list (it runs on every request behind a proxy).
+func (r *Resolver) clientFromXFF(values []string) netip.Addr {
+	var client netip.Addr
+	for i := len(values) - 1; i >= 0; i-- {
+		v := values[i]
+		for {
+			j := strings.LastIndexByte(v, ',')
+			ip := ParseAddr(v[j+1:])
+			if !ip.IsValid() {
+				return netip.Addr{}
+			}
+			client = ip
+			if !r.Trusted(ip) {
+				return ip
+			}
+			if j < 0 {
+				break
+			}
+			v = v[:j]
+		}
+	}
+	// No entry: unknown. Every hop trusted: the left-most (as below).
+	return client
+}
+
 // ParseAddr parses an address as it appears in RemoteAddr or forwarding
 // headers: "1.2.3.4", "1.2.3.4:80", "[2001:db8::1]:443", "2001:db8::1",
 // quoted. IPv4-mapped IPv6 is unmapped and zones dropped, so one client
@@ -126,6 +152,13 @@ func ParseAddr(s string) netip.Addr {
 	s = strings.Trim(strings.TrimSpace(s), `"`)
 	if s == "" {
 		return netip.Addr{}
+	}
+	// "host:port" (RemoteAddr) first when it looks like one: netip's
+	// error for the failed ParseAddr would allocate on every request.
+	if s[0] == '[' || strings.Count(s, ":") == 1 {
+		if ap, err := netip.ParseAddrPort(s); err == nil {
+			return ap.Addr().Unmap().WithZone("")
+		}
 	}
 	if a, err := netip.ParseAddr(s); err == nil {
 		return a.Unmap().WithZone("")

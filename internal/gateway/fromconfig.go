@@ -39,6 +39,7 @@ func FromConfig(c *config.Gateway, st store.Store, log *slog.Logger) (Options, e
 
 		RefusalLogLimit:       c.Operations.RefusalLogLimit,
 		MaintenanceRetryAfter: c.Operations.MaintenanceRetry,
+		UpstreamIdleConns:     c.Limits.Connections,
 	}, nil
 }
 

@@ -48,7 +48,16 @@ type Options struct {
 	// MaintenanceRetryAfter is the Retry-After of maintenance 503s (0:
 	// DefaultMaintenanceRetryAfter).
 	MaintenanceRetryAfter time.Duration
+	// UpstreamIdleConns is how many idle keep-alive connections to
+	// Chatwoot are kept (0: DefaultUpstreamIdleConns). Sized like the
+	// client connections: a smaller pool closes and redials upstream
+	// connections under load (a TCP handshake per request).
+	UpstreamIdleConns int
 }
+
+// DefaultUpstreamIdleConns is the idle upstream pool when
+// Options.UpstreamIdleConns is 0.
+const DefaultUpstreamIdleConns = 1024
 
 // Gateway is an http.Handler. Its rules can be swapped while it runs.
 type Gateway struct {
@@ -100,7 +109,17 @@ func New(o Options) *Gateway {
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	tr.DialContext = (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext
 	tr.ResponseHeaderTimeout = o.UpstreamTimeout
-	tr.MaxIdleConnsPerHost = 64
+	idle := o.UpstreamIdleConns
+	if idle <= 0 {
+		idle = DefaultUpstreamIdleConns
+	}
+	tr.MaxIdleConns, tr.MaxIdleConnsPerHost = idle, idle
+	// Close idle connections before Puma does (persistent_timeout, 20 s):
+	// a request sent as Puma closes one fails, and a POST is not retried.
+	tr.IdleConnTimeout = 15 * time.Second
+	// A proxy passes Accept-Encoding through as the client sent it; the
+	// transport must not add gzip and then inflate Chatwoot's answer.
+	tr.DisableCompression = true
 	tr.Proxy = nil // never send Chatwoot traffic through an environment proxy
 	upstream := o.Upstream
 	g.proxy = &httputil.ReverseProxy{
@@ -119,13 +138,18 @@ func New(o Options) *Gateway {
 type bufferPool struct{ p sync.Pool }
 
 func (b *bufferPool) Get() []byte {
-	if buf, ok := b.p.Get().(*[]byte); ok {
-		return *buf
+	if buf, ok := b.p.Get().(*[32 << 10]byte); ok {
+		return buf[:]
 	}
 	return make([]byte, 32<<10)
 }
 
-func (b *bufferPool) Put(buf []byte) { b.p.Put(&buf) }
+// Put keeps the array pointer (&buf would allocate on every Put).
+func (b *bufferPool) Put(buf []byte) {
+	if len(buf) == 32<<10 {
+		b.p.Put((*[32 << 10]byte)(buf))
+	}
+}
 
 // Swap replaces the rules and response options of a running gateway. The
 // upstream cannot change without a restart.
@@ -158,7 +182,8 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	o := g.state.Load()
 	rec := recordPool.Get().(*Record)
 	*rec = Record{Start: o.Now(), Decision: DecisionPass, Events: rec.Events[:0]}
-	rw := &recordingWriter{ResponseWriter: w}
+	rw := &rec.rw // in the pooled record: no allocation per request
+	*rw = recordingWriter{ResponseWriter: w}
 	defer func() {
 		if o.Observer != nil {
 			rec.finish(rw, r, o.Now())
@@ -177,18 +202,21 @@ func (g *Gateway) serve(w *recordingWriter, r *http.Request, o *Options, rec *Re
 	}
 	rec.Client = client
 	peerTrusted := peer.IsValid() && o.Resolver.Trusted(peer)
-	info := &reqInfo{client: client, proto: "http", host: r.Host, opts: o, rec: rec}
+	info := &rec.info
+	*info = reqInfo{client: client, proto: "http", host: r.Host, opts: o, rec: rec}
 	if g.maintenance.Load() {
 		rec.Decision, rec.Rule = DecisionBlock, RuleMaintenance
 		writeMaintenance(w, r, o.MaintenanceRetryAfter)
 		return
 	}
-	release, ok := g.admitRequest(w, r, o, client)
+	held, ok := g.admitRequest(w, r, o, client)
 	if !ok {
 		rec.Decision, rec.Rule = DecisionBlock, RuleClientLimit
 		return
 	}
-	defer release()
+	if held {
+		defer g.limits.inflight.release(client)
+	}
 	if r.TLS != nil {
 		info.proto = "https"
 	} else if p := r.Header.Get("X-Forwarded-Proto"); peerTrusted && (p == "https" || p == "http") {
@@ -207,7 +235,8 @@ func (g *Gateway) serve(w *recordingWriter, r *http.Request, o *Options, rec *Re
 		})
 	}
 
-	req := &rules.Request{Method: r.Method, Path: r.URL.EscapedPath(), RawQuery: r.URL.RawQuery, IP: client, Header: r.Header,
+	req := &rec.req
+	*req = rules.Request{Method: r.Method, Path: r.URL.EscapedPath(), RawQuery: r.URL.RawQuery, IP: client, Header: r.Header,
 		UnknownClient: !client.IsValid()}
 	req.BodyUnread = r.Body != nil && r.Body != http.NoBody
 	if req.BodyUnread && o.Engine.NeedsBodyFor(r.Method, req.Path, req.RawQuery, r.Header.Get("Content-Type")) {
@@ -224,7 +253,8 @@ func (g *Gateway) serve(w *recordingWriter, r *http.Request, o *Options, rec *Re
 	if retry, ok := store.IsUnavailable(err); ok {
 		// store.on_error: deny, the one documented refusal for a store
 		// outage: 503, never a 500.
-		o.Logger.Warn("rule store unavailable; request refused (store.on_error: deny)", "err", err, "client_ip", client.String(), "path", r.URL.Path)
+		o.Logger.Warn("rule store unavailable; request refused (store.on_error: deny)", "err", err, "client_ip", clientLabel(client), "path", r.URL.Path)
+		rec.Decision, rec.Rule = DecisionError, RuleStoreUnavailable
 		w.Header().Set("Retry-After", itoa(max(ceilSec(retry), 1)))
 		w.Header().Set("Cache-Control", "no-store")
 		http.Error(w, "Service temporarily unavailable, retry later", http.StatusServiceUnavailable)
@@ -233,8 +263,14 @@ func (g *Gateway) serve(w *recordingWriter, r *http.Request, o *Options, rec *Re
 	if err != nil {
 		// Store trouble fails open, like Rack::Attack's store proxies: an
 		// outage of the counters must not take Chatwoot down.
-		o.Logger.Error("rule store failed; request let through", "err", err, "client_ip", clientLabel(client), "path", r.URL.Path)
-		rec.Decision = DecisionError
+		if d.Action == rules.ActionPass {
+			o.Logger.Error("rule store failed; request let through", "err", err, "client_ip", clientLabel(client), "path", r.URL.Path)
+			rec.Decision = DecisionError
+		} else {
+			// The refusal stands; only counting it (refused_by) failed.
+			o.Logger.Error("rule store failed while counting a refusal", "err", err, "client_ip", clientLabel(client), "path", r.URL.Path)
+			rec.Decision = decisionName(d)
+		}
 	} else {
 		rec.Decision = decisionName(d)
 	}
@@ -256,7 +292,7 @@ func (g *Gateway) serve(w *recordingWriter, r *http.Request, o *Options, rec *Re
 			logDecision(o.Logger, d, client, r)
 		}
 		if o.RetryAfter && d.RetryAfter > 0 {
-			w.Header().Set("Retry-After", itoa(d.RetryAfter))
+			setRetryAfter(w.Header(), d.RetryAfter)
 		}
 		writeRefusal(w, r, http.StatusForbidden, d)
 		return
@@ -265,7 +301,7 @@ func (g *Gateway) serve(w *recordingWriter, r *http.Request, o *Options, rec *Re
 			logDecision(o.Logger, d, client, r)
 		}
 		if o.RetryAfter {
-			w.Header().Set("Retry-After", itoa(d.RetryAfter))
+			setRetryAfter(w.Header(), d.RetryAfter)
 		}
 		if o.RateLimitHeaders {
 			setRateLimit(w.Header(), d.Quota)
@@ -308,10 +344,14 @@ func rewrite(pr *httputil.ProxyRequest, upstream *url.URL) {
 	// An unknown client reaches Chatwoot as "unknown" (RFC 7239's word):
 	// without a header Rack would see the gateway's own 127.0.0.1, which
 	// Chatwoot's Rack::Attack safelists.
-	h.Set("X-Forwarded-For", clientLabel(info.client))
-	h.Set("X-Real-IP", clientLabel(info.client))
-	h.Set("X-Forwarded-Proto", info.proto)
-	h.Set("X-Forwarded-Host", info.host)
+	// One label and one backing array for the four values (h.Set would
+	// allocate five times on every forwarded request).
+	label := clientLabel(info.client)
+	vals := []string{label, label, info.proto, info.host}
+	h["X-Forwarded-For"] = vals[0:1:1]
+	h["X-Real-Ip"] = vals[1:2:2]
+	h["X-Forwarded-Proto"] = vals[2:3:3]
+	h["X-Forwarded-Host"] = vals[3:4:4]
 }
 
 func (g *Gateway) modifyResponse(resp *http.Response) error {

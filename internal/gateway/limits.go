@@ -120,20 +120,21 @@ func isLocalHost(a netip.Addr) bool { return a == localhost4 || a == localhost6 
 
 var localhost4, localhost6 = netip.AddrFrom4([4]byte{127, 0, 0, 1}), netip.IPv6Loopback()
 
-// admitRequest takes a per-client in-flight slot; release it with the
-// returned func. It answers 429 itself when refused.
-func (g *Gateway) admitRequest(w http.ResponseWriter, r *http.Request, o *Options, client netip.Addr) (func(), bool) {
+// admitRequest takes a per-client in-flight slot when the client is
+// capped (held: release it with g.limits.inflight.release; no closure,
+// which would allocate per request). It answers 429 itself when refused.
+func (g *Gateway) admitRequest(w http.ResponseWriter, r *http.Request, o *Options, client netip.Addr) (held, ok bool) {
 	max := o.Limits.RequestsPerClient
 	if max <= 0 || !capped(o, client) {
-		return func() {}, true
+		return false, true
 	}
 	if !g.limits.inflight.acquire(client, max) {
 		g.limits.refused.requestsPerClient.Add(1)
 		g.refuse(w, r, o, http.StatusTooManyRequests, "requests_per_client", client,
 			"too many requests in flight from this client (limits.connections_per_client)")
-		return nil, false
+		return false, false
 	}
-	return func() { g.limits.inflight.release(client) }, true
+	return true, true
 }
 
 // bufferBody reads the body a rule needs, within the body limits: the

@@ -46,6 +46,8 @@ const (
 	RuleBadBody     = "bad_body"    // 400: a body that could not be read
 	RuleMaintenance = "maintenance" // 503: maintenance mode
 	RuleClientLimit = "limits"      // 429/503: a limit on clients, connections or buffered bodies (limits:)
+	// RuleStoreUnavailable: 503 by store.on_error: deny while the store is down.
+	RuleStoreUnavailable = "store_unavailable"
 )
 
 // Record is one finished request.
@@ -77,6 +79,12 @@ type Record struct {
 	UpstreamDuration time.Duration
 	UpstreamError    bool
 	upstreamStart    time.Time
+
+	// Per-request state kept in the pooled record, so that the hot path
+	// does not allocate it.
+	info reqInfo
+	req  rules.Request
+	rw   recordingWriter
 }
 
 var recordPool = sync.Pool{New: func() any { return &Record{} }}
