@@ -308,7 +308,7 @@ func build(path string, doc *yaml.Node, f *File, lookup func(string) (string, bo
 	// The file's own rules are checked on their own, so that an error's
 	// path ("throttles[2].key") points into this file.
 	f.Spec = withSource(f.Spec, "config")
-	if _, err := rules.Compile(f.Spec, rules.Options{Store: noStore{}, LaxRefusedBy: true}); err != nil {
+	if _, err := rules.Compile(f.Spec, rules.Options{Store: noStore{}, LaxRefusedBy: true, StripExtension: g.PresetName == "chatwoot"}); err != nil {
 		for _, se := range err.(rules.SpecErrors) {
 			at(se.Path, "%s", se.Reason)
 		}
