@@ -344,9 +344,6 @@ func build(path string, doc *yaml.Node, f *File, lookup func(string) (string, bo
 		at("preset", "unknown preset %q: want chatwoot or none", g.PresetName)
 	}
 	checkRefusedBy(f.Spec, g.Spec, at)
-	if profile != nil {
-		g.StripExtension = true // the profile matches paths as Chatwoot routes them ("/auth.json" is "/auth")
-	}
 	if len(errs) > 0 {
 		return nil, sortErrors(errs)
 	}
