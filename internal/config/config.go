@@ -112,15 +112,17 @@ type Server struct {
 type ByteSize int64
 
 // UnmarshalYAML parses a byte size; a bad one is reported as a YAML type
-// error, so the rest of the file is still checked.
-func (b *ByteSize) UnmarshalYAML(unmarshal func(any) error) error {
+// error, so the rest of the file is still checked. The node gives the
+// value's line: an empty value ("") has no quoted text by which the error
+// could be found.
+func (b *ByteSize) UnmarshalYAML(node *yaml.Node) error {
 	var s string
-	if err := unmarshal(&s); err != nil {
-		return units.YAMLError(0, fmt.Errorf("want a size like %s", units.SizeSyntax))
+	if err := node.Decode(&s); err != nil {
+		return units.YAMLError(node.Line, fmt.Errorf("want a size like %s", units.SizeSyntax))
 	}
 	n, err := ParseByteSize(s)
 	if err != nil {
-		return units.YAMLError(0, err)
+		return units.YAMLError(node.Line, err)
 	}
 	*b = ByteSize(n)
 	return nil
