@@ -108,25 +108,8 @@ type Server struct {
 }
 
 // ByteSize is a size written as 65536, "64KiB", "64KB", "1MiB" (the one
-// size syntax of internal/units).
-type ByteSize int64
-
-// UnmarshalYAML parses a byte size; a bad one is reported as a YAML type
-// error, so the rest of the file is still checked. The node gives the
-// value's line: an empty value ("") has no quoted text by which the error
-// could be found.
-func (b *ByteSize) UnmarshalYAML(node *yaml.Node) error {
-	var s string
-	if err := node.Decode(&s); err != nil {
-		return units.YAMLError(node.Line, fmt.Errorf("want a size like %s", units.SizeSyntax))
-	}
-	n, err := ParseByteSize(s)
-	if err != nil {
-		return units.YAMLError(node.Line, err)
-	}
-	*b = ByteSize(n)
-	return nil
-}
+// size syntax and type of internal/units, shared with rollout).
+type ByteSize = units.ByteSize
 
 // ParseByteSize parses a size in the one syntax of internal/units:
 // KiB/MiB/GiB are powers of 1024, KB/MB/GB (any case) powers of 1000.
