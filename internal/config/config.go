@@ -18,6 +18,7 @@ import (
 	"github.com/wootguard/wootguard/internal/preset"
 	"github.com/wootguard/wootguard/internal/rules"
 	"github.com/wootguard/wootguard/internal/units"
+	"github.com/wootguard/wootguard/internal/weburl"
 )
 
 // File is the configuration file as written.
@@ -350,8 +351,8 @@ func (g *Gateway) defaultTimeouts() {
 
 // ParseUpstream checks Chatwoot's URL: http or https with a host.
 func ParseUpstream(s string) (*url.URL, error) {
-	u, err := url.Parse(s)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+	u, err := weburl.Parse(s)
+	if err != nil {
 		return nil, fmt.Errorf("bad upstream %q: want http://host:port or https://host", s)
 	}
 	return u, nil
