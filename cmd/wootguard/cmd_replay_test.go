@@ -83,7 +83,7 @@ func TestReplayCommand(t *testing.T) {
 		{[]string{"replay", "--config", cfg, "--fail-on-refused", "6", log}, 3},    // threshold exceeded
 		{[]string{"replay", "--config", cfg, "--fail-on-refused", "7", log}, 0},    // threshold met
 		{[]string{"tune", "--config", cfg, "--headroom", "0.5", log}, 2},           // bad headroom: a usage error
-		{[]string{"tune", "--config", cfg, "--rule", "no/such/rule", log}, 1},      // unknown rule
+		{[]string{"tune", "--config", cfg, "--rule", "no/such/rule", log}, 2},      // unknown rule: a usage error
 		{[]string{"tune", "--config", cfg, "--format", "json", "--quiet", log}, 0}, // fine
 	} {
 		env, _, errb := testEnv(nil)
@@ -110,6 +110,16 @@ func TestTuneCommand(t *testing.T) {
 	}
 	if strings.Contains(out.String(), "limit: 24") {
 		t.Errorf("tune proposed 24 from one key:\n%s", out.String())
+	}
+}
+
+// An unknown --rule is a usage error (2), said before any log is read.
+func TestTuneCommandUnknownRuleIsUsage(t *testing.T) {
+	cfg, log := replayFixture(t)
+	env, out, errb := testEnv(nil)
+	if code := run(context.Background(), env, []string{"tune", "--config", cfg, "--rule", "no/such", log}); code != 2 ||
+		!strings.Contains(errb.String(), `no throttle named "no/such"`) || out.String() != "" {
+		t.Errorf("exit %d, want 2; stderr %q, stdout %q", code, errb.String(), out.String())
 	}
 }
 

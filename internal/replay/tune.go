@@ -166,14 +166,8 @@ func Tune(ctx context.Context, cfg Config, srcs []Source, o TuneOptions) (*TuneR
 	if o.Top <= 0 {
 		o.Top = 10
 	}
-	for _, name := range o.Rules {
-		found := false
-		for _, t := range cfg.Gateway.Spec.Throttles {
-			found = found || t.Name == name
-		}
-		if !found {
-			return nil, fmt.Errorf("tune: no throttle named %q in the effective rules", name)
-		}
+	if err := CheckTuneRules(cfg, o.Rules); err != nil {
+		return nil, fmt.Errorf("tune: %w", err)
 	}
 	ro := o.Options
 	ro.tune = true
@@ -210,6 +204,17 @@ func Tune(ctx context.Context, cfg Config, srcs []Source, o TuneOptions) (*TuneR
 		tr.Proposals = append(tr.Proposals, propose(rs, o, floor, hasFloor, mask))
 	}
 	return tr, nil
+}
+
+// CheckTuneRules reports a name (--rule) that is no throttle of cfg's
+// effective rules: a usage error, found before any log is read.
+func CheckTuneRules(cfg Config, names []string) error {
+	for _, name := range names {
+		if !slices.ContainsFunc(cfg.Gateway.Spec.Throttles, func(t rules.Throttle) bool { return t.Name == name }) {
+			return fmt.Errorf("no throttle named %q in the effective rules (wootguard rules lists them)", name)
+		}
+	}
+	return nil
 }
 
 type keyPeak struct {
