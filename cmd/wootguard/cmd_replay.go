@@ -227,6 +227,10 @@ Example:
 		fmt.Fprintln(env.Stderr, err)
 		return 1
 	}
+	if err := replay.CheckTuneRules(cfg, only); err != nil {
+		fmt.Fprintln(env.Stderr, "wootguard tune:", err)
+		return 2
+	}
 	tr, err := replay.Tune(ctx, cfg, sources(logs), topts)
 	if err != nil {
 		fmt.Fprintln(env.Stderr, "wootguard tune:", err)

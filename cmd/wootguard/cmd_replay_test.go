@@ -83,7 +83,7 @@ func TestReplayCommand(t *testing.T) {
 		{[]string{"replay", "--config", cfg, "--fail-on-refused", "6", log}, 3},    // threshold exceeded
 		{[]string{"replay", "--config", cfg, "--fail-on-refused", "7", log}, 0},    // threshold met
 		{[]string{"tune", "--config", cfg, "--headroom", "0.5", log}, 2},           // bad headroom: a usage error
-		{[]string{"tune", "--config", cfg, "--rule", "no/such/rule", log}, 1},      // unknown rule
+		{[]string{"tune", "--config", cfg, "--rule", "no/such/rule", log}, 2},      // unknown rule: a usage error
 		{[]string{"tune", "--config", cfg, "--format", "json", "--quiet", log}, 0}, // fine
 	} {
 		env, _, errb := testEnv(nil)
@@ -99,12 +99,27 @@ func TestTuneCommand(t *testing.T) {
 	if code := run(context.Background(), env, []string{"tune", "--config", cfg, "--rule", "login/ip", log}); code != 0 {
 		t.Fatalf("exit %d: %s", code, errb.String())
 	}
-	// one key with 12 in a window: the median key, nothing excluded;
-	// p99.9 = 12, × 2 = 24
-	for _, want := range []string{"- login/ip: limit 5 per 5m", "+ login/ip: limit 24 per 5m", "limit: 24"} {
+	// one key with 12 in a window is the median key, so nothing is
+	// excluded; one key is fewer than replay.MinTuneKeys, so the limit is
+	// kept (not raised to p99.9 12 × 2 = 24, which would let the
+	// brute-forcer through) and the output says why.
+	for _, want := range []string{"  login/ip: limit 5 per 5m   # kept: only 1 key not excluded as abusive, fewer than 10", "# no limit to change"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("tune output lacks %q:\n%s", want, out.String())
 		}
+	}
+	if strings.Contains(out.String(), "limit: 24") {
+		t.Errorf("tune proposed 24 from one key:\n%s", out.String())
+	}
+}
+
+// An unknown --rule is a usage error (2), said before any log is read.
+func TestTuneCommandUnknownRuleIsUsage(t *testing.T) {
+	cfg, log := replayFixture(t)
+	env, out, errb := testEnv(nil)
+	if code := run(context.Background(), env, []string{"tune", "--config", cfg, "--rule", "no/such", log}); code != 2 ||
+		!strings.Contains(errb.String(), `no throttle named "no/such"`) || out.String() != "" {
+		t.Errorf("exit %d, want 2; stderr %q, stdout %q", code, errb.String(), out.String())
 	}
 }
 

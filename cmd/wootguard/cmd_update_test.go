@@ -25,7 +25,11 @@ func updateConfig(t *testing.T) (path, composeDir, stateDir string) {
 	dir := t.TempDir()
 	composeDir = filepath.Join(dir, "chatwoot")
 	stateDir = filepath.Join(dir, "state")
-	os.MkdirAll(composeDir, 0o755)
+	// An installation has its compose files (checked at preflight).
+	for _, d := range []string{composeDir, composeDir + "-staging"} {
+		os.MkdirAll(d, 0o755)
+		os.WriteFile(filepath.Join(d, "docker-compose.yaml"), []byte("services: {}\n"), 0o644)
+	}
 	cfg := `updates:
   chatwoot_url: http://127.0.0.1:1
   state_dir: ` + stateDir + `

@@ -91,16 +91,24 @@ func terminalWidth(w io.Writer, getenv func(string) string) int {
 	return 100
 }
 
+// pipedPad is the widest cell a column is aligned to when nothing is cut:
+// a longer cell (a preset rule's MATCH is 200 characters) is followed by
+// the two-space gap only, instead of every row being padded to it.
+const pipedPad = 40
+
 // writeTable prints rows as aligned columns. With width > 0 the long
 // columns are cut (with "…") until every line fits; with 0 nothing is cut,
-// so each rule stays on one complete line (for grep and pipes). shrink
-// lists (column, minimum width) in the order the columns give way.
-// Column 1, the rule name, is cut in the middle; the others at the end.
+// so each rule stays on one complete line (for grep and pipes), and
+// columns are aligned only up to pipedPad. shrink lists (column, minimum
+// width) in the order the columns give way. Column 1, the rule name, is
+// cut in the middle; the others at the end.
 func writeTable(w io.Writer, header []string, rows [][]string, width int, shrink [][2]int) {
 	widths := make([]int, len(header))
 	for _, r := range append([][]string{header}, rows...) {
 		for i, c := range r {
-			widths[i] = max(widths[i], utf8.RuneCountInString(c))
+			if n := utf8.RuneCountInString(c); width > 0 || n <= pipedPad {
+				widths[i] = max(widths[i], n)
+			}
 		}
 	}
 	total := func() int {
@@ -119,14 +127,16 @@ func writeTable(w io.Writer, header []string, rows [][]string, width int, shrink
 	for _, r := range append([][]string{header}, rows...) {
 		var b strings.Builder
 		for i, c := range r {
-			if i == 1 {
+			switch {
+			case width == 0: // nothing is cut
+			case i == 1:
 				c = cutMiddle(c, widths[i]) // names differ at their ends
-			} else {
+			default:
 				c = cut(c, widths[i])
 			}
 			b.WriteString(c)
 			if i < len(r)-1 {
-				b.WriteString(strings.Repeat(" ", widths[i]-utf8.RuneCountInString(c)+2))
+				b.WriteString(strings.Repeat(" ", max(widths[i]-utf8.RuneCountInString(c), 0)+2))
 			}
 		}
 		fmt.Fprintln(w, b.String())

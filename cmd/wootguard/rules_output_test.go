@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"io"
 	"os"
 	"path/filepath"
@@ -66,6 +67,42 @@ func TestRulesTableKeepsStrictNamesWhole(t *testing.T) {
 	for _, l := range strings.Split(strings.TrimRight(out.String(), "\n"), "\n") {
 		if n := utf8.RuneCountInString(l); n > 100 {
 			t.Errorf("line of %d columns: %q", n, l)
+		}
+	}
+}
+
+// Piped, each rule is one complete line, but a row is not padded to the
+// widest cell of the table (with the strict profile MATCH reaches ~200
+// characters): a column is aligned only up to pipedPad.
+func TestRulesPipedPadsNoWiderThanNeeded(t *testing.T) {
+	saved := isTerminal
+	t.Cleanup(func() { isTerminal = saved })
+	isTerminal = func(io.Writer) bool { return false }
+	cfg := filepath.Join(t.TempDir(), "wootguard.yaml")
+	if err := os.WriteFile(cfg, []byte("profile: strict\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	env, out, errb := testEnv(nil)
+	if code := run(context.Background(), env, []string{"rules", "--config", cfg}); code != 0 {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+	jenv, jout, _ := testEnv(nil)
+	run(context.Background(), jenv, []string{"rules", "--config", cfg, "--format", "json"})
+	var rows []ruleJSON
+	if err := json.Unmarshal([]byte(jout.String()), &rows); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimRight(out.String(), "\n"), "\n")[1:]
+	if len(lines) != len(rows) {
+		t.Fatalf("%d lines for %d rules", len(lines), len(rows))
+	}
+	for i, r := range rows {
+		most := 2 * 6
+		for _, c := range []string{r.Type, r.Name, r.Match, r.Key, r.Summary, r.Mode, r.Source} {
+			most += max(utf8.RuneCountInString(c), pipedPad)
+		}
+		if n := utf8.RuneCountInString(lines[i]); n > most || !strings.Contains(lines[i], r.Match) {
+			t.Errorf("%s: line of %d columns (at most %d), or its match is not whole: %q", r.Name, n, most, lines[i])
 		}
 	}
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/wootguard/wootguard/internal/preset"
 	"github.com/wootguard/wootguard/internal/rules"
 	"github.com/wootguard/wootguard/internal/units"
+	"github.com/wootguard/wootguard/internal/weburl"
 )
 
 // File is the configuration file as written.
@@ -108,23 +109,8 @@ type Server struct {
 }
 
 // ByteSize is a size written as 65536, "64KiB", "64KB", "1MiB" (the one
-// size syntax of internal/units).
-type ByteSize int64
-
-// UnmarshalYAML parses a byte size; a bad one is reported as a YAML type
-// error, so the rest of the file is still checked.
-func (b *ByteSize) UnmarshalYAML(unmarshal func(any) error) error {
-	var s string
-	if err := unmarshal(&s); err != nil {
-		return units.YAMLError(0, fmt.Errorf("want a size like %s", units.SizeSyntax))
-	}
-	n, err := ParseByteSize(s)
-	if err != nil {
-		return units.YAMLError(0, err)
-	}
-	*b = ByteSize(n)
-	return nil
-}
+// size syntax and type of internal/units, shared with rollout).
+type ByteSize = units.ByteSize
 
 // ParseByteSize parses a size in the one syntax of internal/units:
 // KiB/MiB/GiB are powers of 1024, KB/MB/GB (any case) powers of 1000.
@@ -308,7 +294,7 @@ func build(path string, doc *yaml.Node, f *File, lookup func(string) (string, bo
 	// The file's own rules are checked on their own, so that an error's
 	// path ("throttles[2].key") points into this file.
 	f.Spec = withSource(f.Spec, "config")
-	if _, err := rules.Compile(f.Spec, rules.Options{Store: noStore{}, LaxRefusedBy: true}); err != nil {
+	if _, err := rules.Compile(f.Spec, rules.Options{Store: noStore{}, LaxRefusedBy: true, StripExtension: g.PresetName == "chatwoot"}); err != nil {
 		for _, se := range err.(rules.SpecErrors) {
 			at(se.Path, "%s", se.Reason)
 		}
@@ -344,9 +330,6 @@ func build(path string, doc *yaml.Node, f *File, lookup func(string) (string, bo
 		at("preset", "unknown preset %q: want chatwoot or none", g.PresetName)
 	}
 	checkRefusedBy(f.Spec, g.Spec, at)
-	if profile != nil {
-		g.StripExtension = true // the profile matches paths as Chatwoot routes them ("/auth.json" is "/auth")
-	}
 	if len(errs) > 0 {
 		return nil, sortErrors(errs)
 	}
@@ -368,8 +351,8 @@ func (g *Gateway) defaultTimeouts() {
 
 // ParseUpstream checks Chatwoot's URL: http or https with a host.
 func ParseUpstream(s string) (*url.URL, error) {
-	u, err := url.Parse(s)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+	u, err := weburl.Parse(s)
+	if err != nil {
 		return nil, fmt.Errorf("bad upstream %q: want http://host:port or https://host", s)
 	}
 	return u, nil

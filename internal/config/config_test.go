@@ -42,11 +42,17 @@ func TestLoadErrorsNameFileAndLine(t *testing.T) {
 		{"bad key modifier", "throttles:\n  - {name: a, limit: 1, period: 60, key: upper(param:x)}\n", `unknown modifier "upper"`},
 		{"bad ip prefix key", "throttles:\n  - {name: a, limit: 1, period: 60, key: ip/200}\n", "ip/N needs an IPv6 prefix length"},
 		{"bad extensions", "throttles:\n  - {name: a, limit: 1, period: 60, key: ip, match: {path: /x, extensions: drop}}\n", `unknown extensions "drop"`},
+		{"dotted path under the preset", "throttles:\n  - {name: a, limit: 1, period: 60, key: ip,\n     match: {path: /feed.xml}}\n", `wootguard.yaml:3: path "/feed.xml" can never match`},
+		{"dotted prefix under the preset", "throttles:\n  - name: a\n    limit: 1\n    period: 60\n    key: ip\n    match:\n      path_prefix: [/api, /x.y]\n", `wootguard.yaml:7: path_prefix "/x.y" can never match`},
+		{"dotted path stripped by the rule", "preset: none\nthrottles:\n  - {name: a, limit: 1, period: 60, key: ip, match: {path: /a.b, extensions: strip}}\n", `wootguard.yaml:3: path "/a.b" can never match`},
 		{"redis without url", "store: {kind: redis, url: \"\"}\n", "store.url is required"},
 		{"bad on_error", "store: {kind: redis, url: redis://127.0.0.1:6379, on_error: panic}\n", `unknown on_error "panic"`},
 		{"bad preset", "preset: rails\n", `wootguard.yaml:1: unknown preset "rails"`},
 		{"yaml syntax", "throttles: [\n", "wootguard.yaml:"},
 		{"bad body limit", "body_limit: lots\n", "wootguard.yaml:1: bad size"},
+		{"empty body limit", "listen: 127.0.0.1:8080\nbody_limit: \"\"\n", `wootguard.yaml:2: bad size ""`},
+		{"empty limits size", "limits:\n  body_memory: ''\n", `wootguard.yaml:2: bad size ""`},
+		{"size as a list", "body_limit: [1]\n", "wootguard.yaml:1: want a size like"},
 		{"negative timeout", "server:\n  body_timeout: -1s\n", `wootguard.yaml:2: bad duration "-1s"`},
 		{"empty duration", "throttles:\n  - {name: a, limit: 1, key: ip,\n     period: \"\"}\n", `wootguard.yaml:3: bad duration ""`},
 		{"bad client ip header", "client_ip: {header: x-real-ip}\n", `wootguard.yaml:1: unknown header "x-real-ip"`},
@@ -206,5 +212,17 @@ func TestIPv6PrefixAndLookup(t *testing.T) {
 	g, err = LoadLookup(p, func(k string) (string, bool) { return "", k == "ENABLE_RACK_ATTACK" })
 	if err != nil || len(g.Spec.Throttles) != 0 || !strings.Contains(strings.Join(g.Warnings, "\n"), "RULES OFF") {
 		t.Fatalf("ENABLE_RACK_ATTACK=: %d throttles, warnings %v, %v", len(g.Spec.Throttles), g.Warnings, err)
+	}
+}
+
+// A dotted path is fine where the rule sees the whole path.
+func TestLoadAcceptsDottedPathWhereExtensionsAreKept(t *testing.T) {
+	for name, body := range map[string]string{
+		"preset none":     "preset: none\nthrottles:\n  - {name: a, limit: 1, period: 60, key: ip, match: {path: /feed.xml}}\n",
+		"extensions keep": "throttles:\n  - {name: a, limit: 1, period: 60, key: ip, match: {path: /feed.xml, extensions: keep}}\n",
+	} {
+		if _, err := load(t, body, nil); err != nil {
+			t.Errorf("%s: %v", name, err)
+		}
 	}
 }

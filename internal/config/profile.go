@@ -96,7 +96,46 @@ func withProfile(base rules.Spec, o *preset.StrictOptions, p Profile, at func(ke
 			at("profile.tune."+name+field, format, args...)
 		})
 	}
-	return Merge(base, s)
+	return Merge(base, stripExtensions(s))
+}
+
+// stripExtensions makes each of the profile's matches read the path
+// without extensions, as Chatwoot routes it ("/auth.json" is "/auth"),
+// unless it says otherwise. Per rule, not engine-wide: with preset: none
+// the operator's own rules keep seeing the whole path.
+func stripExtensions(s rules.Spec) rules.Spec {
+	var mark func(m *rules.Match) *rules.Match
+	mark = func(m *rules.Match) *rules.Match {
+		if m == nil {
+			return nil
+		}
+		c := *m
+		if c.Extensions == "" {
+			c.Extensions = "strip"
+		}
+		c.Any = append([]rules.Match(nil), m.Any...)
+		for i := range c.Any {
+			c.Any[i] = *mark(&c.Any[i])
+		}
+		return &c
+	}
+	for _, list := range [][]rules.ListRule{s.Safelists, s.Blocklists} {
+		for i := range list {
+			list[i].Match = mark(list[i].Match)
+		}
+	}
+	for _, list := range [][]rules.BanRule{s.Fail2Ban, s.Allow2Ban} {
+		for i := range list {
+			list[i].Match = mark(list[i].Match)
+		}
+	}
+	for i := range s.Throttles {
+		s.Throttles[i].Match = mark(s.Throttles[i].Match)
+	}
+	for i := range s.Tracks {
+		s.Tracks[i].Match = mark(s.Tracks[i].Match)
+	}
+	return s
 }
 
 func tuneRule(s *rules.Spec, name string, t ProfileTune, at func(field, format string, args ...any)) {

@@ -1,10 +1,15 @@
 package config
 
 import (
+	"context"
+	"net/http"
+	"net/netip"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/wootguard/wootguard/internal/rules"
+	"github.com/wootguard/wootguard/internal/store/memory"
 )
 
 func TestProfileErrorsNameFileAndLine(t *testing.T) {
@@ -113,7 +118,44 @@ func TestProfileEnforceAndPresetNone(t *testing.T) {
 	if _, err := rules.Compile(g.Spec, rules.Options{Store: noStore{}}); err != nil {
 		t.Fatalf("merged spec: %v", err)
 	}
-	if !g.StripExtension {
-		t.Fatal("the profile must see paths as Chatwoot routes them, without the preset too")
+	if g.StripExtension {
+		t.Fatal("without the preset the engine must keep extensions: the profile's rules strip them themselves")
+	}
+}
+
+// preset: none + profile: strict: the operator's rule still sees the whole
+// path, the profile's rules see it without extensions.
+func TestProfileLeavesOperatorPathsWhole(t *testing.T) {
+	g, err := load(t, "preset: none\nprofile: {name: strict, enforce: true}\nthrottles:\n  - {name: feed, limit: 0, period: 60, key: ip, match: {path: /feed.xml}}\n", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := memory.New(memory.Options{SweepEvery: -1})
+	defer st.Close()
+	e, err := rules.Compile(g.Spec, rules.Options{Store: st, StripExtension: g.StripExtension})
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Unix(1_800_000_000, 0)
+	decide := func(method, path string) rules.Decision {
+		t.Helper()
+		d, err := e.Decide(context.Background(), now, &rules.Request{Method: method, Path: path, IP: netip.MustParseAddr("192.0.2.1"), Header: http.Header{}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return d
+	}
+	if d := decide("GET", "/feed.xml"); d.Rule != "feed" || d.Action != rules.ActionThrottle {
+		t.Fatalf("GET /feed.xml: %v by %q, want the operator's rule to throttle it", d.Action, d.Rule)
+	}
+	if d := decide("GET", "/feed"); d.Rule == "feed" {
+		t.Fatal("GET /feed matched path /feed.xml")
+	}
+	var d rules.Decision
+	for range 6 { // strict/signup/auth/ip allows 5 per 30 minutes
+		d = decide("POST", "/auth.json")
+	}
+	if d.Rule != "strict/signup/auth/ip" || d.Action != rules.ActionThrottle {
+		t.Fatalf("6th POST /auth.json: %v by %q, want the profile to count it as /auth", d.Action, d.Rule)
 	}
 }

@@ -5,9 +5,10 @@ import (
 	"encoding/hex"
 	"fmt"
 	"net/mail"
-	"net/url"
 	"os"
 	"strings"
+
+	"github.com/wootguard/wootguard/internal/weburl"
 )
 
 // Config is the notification section of the YAML config (wootguard reads
@@ -148,8 +149,7 @@ func smtpFromConfig(m *SMTPConfig, getenv func(string) string) (*SMTP, error) {
 }
 
 func checkURL(s string) error {
-	u, err := url.Parse(s)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+	if _, err := weburl.Parse(s); err != nil {
 		return fmt.Errorf("%q is not an http(s) URL", s)
 	}
 	return nil

@@ -17,10 +17,11 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"net/url"
 	"regexp"
 	"strings"
 	"time"
+
+	"github.com/wootguard/wootguard/internal/weburl"
 )
 
 // Result is what a probe found. Fields a source does not provide are empty:
@@ -81,8 +82,8 @@ func Probe(ctx context.Context, baseURL string) (*Result, error) {
 }
 
 func parseBase(baseURL string) (string, error) {
-	u, err := url.Parse(strings.TrimSpace(baseURL))
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+	u, err := weburl.Parse(strings.TrimSpace(baseURL))
+	if err != nil {
 		return "", fmt.Errorf("Chatwoot URL %q: want http(s)://HOST[:PORT], e.g. http://127.0.0.1:3000", baseURL)
 	}
 	u.RawQuery, u.Fragment = "", ""

@@ -66,7 +66,17 @@ type Proposal struct {
 	// Untracked counts keys beyond the per-rule bound (their samples are
 	// missing from the percentile).
 	Untracked int64 `json:"untracked_keys,omitempty"`
+	// FewKeys: fewer than MinTuneKeys keys were left after excluding the
+	// abusive ones, so the current limit is kept (Basis says why).
+	FewKeys bool `json:"few_keys,omitempty"`
 }
+
+// MinTuneKeys is the fewest non-abusive keys a throttle needs for a
+// proposal. Abuse is judged against the median key, and among a handful
+// of keys a lone brute-forcer is that median (or close to it): its
+// attempts would be taken for normal use and the limit raised to let them
+// through.
+const MinTuneKeys = 10
 
 // PeakKey is a key with its busiest window's count.
 type PeakKey struct {
@@ -156,14 +166,8 @@ func Tune(ctx context.Context, cfg Config, srcs []Source, o TuneOptions) (*TuneR
 	if o.Top <= 0 {
 		o.Top = 10
 	}
-	for _, name := range o.Rules {
-		found := false
-		for _, t := range cfg.Gateway.Spec.Throttles {
-			found = found || t.Name == name
-		}
-		if !found {
-			return nil, fmt.Errorf("tune: no throttle named %q in the effective rules", name)
-		}
+	if err := CheckTuneRules(cfg, o.Rules); err != nil {
+		return nil, fmt.Errorf("tune: %w", err)
 	}
 	ro := o.Options
 	ro.tune = true
@@ -200,6 +204,17 @@ func Tune(ctx context.Context, cfg Config, srcs []Source, o TuneOptions) (*TuneR
 		tr.Proposals = append(tr.Proposals, propose(rs, o, floor, hasFloor, mask))
 	}
 	return tr, nil
+}
+
+// CheckTuneRules reports a name (--rule) that is no throttle of cfg's
+// effective rules: a usage error, found before any log is read.
+func CheckTuneRules(cfg Config, names []string) error {
+	for _, name := range names {
+		if !slices.ContainsFunc(cfg.Gateway.Spec.Throttles, func(t rules.Throttle) bool { return t.Name == name }) {
+			return fmt.Errorf("no throttle named %q in the effective rules (wootguard rules lists them)", name)
+		}
+	}
+	return nil
 }
 
 type keyPeak struct {
@@ -267,6 +282,13 @@ func propose(rs *ruleStats, o TuneOptions, floor int64, hasFloor bool, mask func
 	if len(legit) > 0 {
 		p.PercentileVal = percentile(legit, o.Percentile)
 	}
+	p.CurrentCost = cost(keys, p.Current, abusive)
+	if legitKeys := len(keys) - p.ExcludedKeys; legitKeys < MinTuneKeys {
+		p.Proposed, p.FewKeys, p.ProposedCost = p.Current, true, p.CurrentCost
+		p.Basis = fmt.Sprintf("only %s not excluded as abusive, fewer than %d: too few to tell normal use from a brute-forcer, keep the current limit",
+			plural(int64(legitKeys), "key"), MinTuneKeys)
+		return p
+	}
 	p.Proposed = max(int64(math.Ceil(float64(p.PercentileVal)*o.Headroom)), 1)
 	p.Basis = fmt.Sprintf("p%s of %s per %s = %d, × headroom %s = %d",
 		trimFloat(o.Percentile), plural(int64(len(legit)), "per-key count"), p.Period, p.PercentileVal, trimFloat(o.Headroom), p.Proposed)
@@ -277,7 +299,6 @@ func propose(rs *ruleStats, o TuneOptions, floor int64, hasFloor bool, mask func
 		p.Proposed, p.FloorApplied = floor, true
 		p.Basis += fmt.Sprintf("; raised to Chatwoot's default %d (--below-default to allow less)", floor)
 	}
-	p.CurrentCost = cost(keys, p.Current, abusive)
 	p.ProposedCost = cost(keys, p.Proposed, abusive)
 	return p
 }

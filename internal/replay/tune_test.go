@@ -17,7 +17,7 @@ throttles:
 
 // tuneLog: in minute 0 ten clients 10.0.0.1..10 send 2, 4, …, 20 API
 // requests and an attacker (10.0.0.99) 500; in minute 1 each client sends
-// 3 and the attacker 400. Three clients sign in once each.
+// 3 and the attacker 400. Each of the ten clients signs in once.
 func tuneLog() []tReq {
 	var out []tReq
 	for i := 1; i <= 10; i++ {
@@ -35,7 +35,7 @@ func tuneLog() []tReq {
 	for k := 0; k < 400; k++ {
 		out = append(out, tReq{t0 + 60 + int64(k%60), "10.0.0.99", "GET", "/api/v1/accounts/1/conversations", 200})
 	}
-	for i := 1; i <= 3; i++ {
+	for i := 1; i <= 10; i++ {
 		out = append(out, tReq{t0 + 10, "10.0.0." + itoa(i), "POST", "/auth/sign_in", 200})
 	}
 	return sortReqs(out)
@@ -125,6 +125,42 @@ func TestTuneHandComputed(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, want := range []string{"- api/ip: limit 100 per 1m", "+ api/ip: limit 40 per 1m", "820 requests from 1 key"} {
+		if !strings.Contains(text.String(), want) {
+			t.Errorf("tune text lacks %q:\n%s", want, text.String())
+		}
+	}
+}
+
+// A lone brute-forcer among few keys is not told apart from normal use
+// (with two keys it is the median's neighbour: 30 is not over 10 × 3), so
+// below MinTuneKeys non-abusive keys the current limit is kept, not raised
+// to p99.9 30 × 2 = 60.
+func TestTuneKeepsLimitWithFewKeys(t *testing.T) {
+	var log []tReq
+	for k := 0; k < 30; k++ {
+		log = append(log, tReq{t0 + int64(k), "203.0.113.9", "POST", "/auth/sign_in", 401})
+	}
+	for k := 0; k < 3; k++ {
+		log = append(log, tReq{t0 + 40 + int64(k), "10.0.0.1", "POST", "/auth/sign_in", 200})
+	}
+	cfg := loadConfig(t, tuneConfig)
+	src := []Source{{Name: writeLog(t, "access.log", writeCombined(sortReqs(log), false))}}
+	tr, err := Tune(context.Background(), cfg, src, TuneOptions{Rules: []string{"login/ip"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	login := proposal(t, tr, "login/ip")
+	if login.Proposed != 5 || !login.FewKeys || login.Keys != 2 || !strings.Contains(login.Basis, "only 2 keys not excluded as abusive, fewer than 10") {
+		t.Errorf("login/ip: %+v; want the current 5 kept, with the reason", login)
+	}
+	if login.ProposedCost != login.CurrentCost || login.CurrentCost.Requests != 25 {
+		t.Errorf("costs: proposed %+v current %+v; want both the current limit's 25 refused", login.ProposedCost, login.CurrentCost)
+	}
+	var text strings.Builder
+	if err := tr.WriteText(&text); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"# no limit to change", "  login/ip: limit 5 per 5m   # kept: only 2 keys"} {
 		if !strings.Contains(text.String(), want) {
 			t.Errorf("tune text lacks %q:\n%s", want, text.String())
 		}

@@ -16,8 +16,9 @@ func (t *TuneReport) WriteText(w io.Writer) error {
 	p := &printer{w: w}
 	p.f("# wootguard tune: %d requests from %s (%s)\n", t.Requests, strings.Join(t.Files, ", "), span(t.From, t.To))
 	p.f("# proposed limit = p%s of per-key counts per window, among keys not excluded as abusive\n", trimFloat(t.Percentile))
-	p.f("# (busiest window > %s × the median key's busiest window, and over the current limit), × headroom %s.\n",
+	p.f("# (busiest window > %s × the median key's busiest window, and over the current limit), × headroom %s;\n",
 		trimFloat(t.AbuseFactor), trimFloat(t.Headroom))
+	p.f("# a rule with fewer than %d such keys keeps its current limit.\n", MinTuneKeys)
 	if t.BadLines > 0 {
 		p.f("# %s skipped (first: %s:%d: %s)\n", plural(t.BadLines, "bad line"), t.BadExamples[0].File, t.BadExamples[0].Line, t.BadExamples[0].Reason)
 	}
@@ -30,6 +31,10 @@ func (t *TuneReport) WriteText(w io.Writer) error {
 	for _, pr := range t.Proposals {
 		if pr.NoTraffic {
 			p.f("  %s: limit %d per %s   # no traffic in the log\n", pr.Name, pr.Current, pr.Period)
+			continue
+		}
+		if pr.FewKeys {
+			p.f("  %s: limit %d per %s   # kept: %s; %s\n", pr.Name, pr.Current, pr.Period, pr.Basis, costText(pr.CurrentCost))
 			continue
 		}
 		if pr.Proposed == pr.Current {
@@ -82,7 +87,7 @@ func (t *TuneReport) YAML() (string, error) {
 		seq.Content = append(seq.Content, n)
 	}
 	if len(seq.Content) == 0 {
-		return "# every current limit fits this traffic: nothing to change\n", nil
+		return "# no limit to change (the diff below says why each is kept)\n", nil
 	}
 	doc := &yaml.Node{Kind: yaml.MappingNode, Content: []*yaml.Node{{Kind: yaml.ScalarNode, Value: "throttles"}, seq}}
 	var b strings.Builder

@@ -150,32 +150,13 @@ func (c ExecCommand) MarshalYAML() (any, error) {
 }
 
 // ByteSize is a size like "5GiB", "500MB" or a plain number of bytes, in
-// wootguard's one size syntax (internal/units).
-type ByteSize int64
+// wootguard's one size syntax (the type of internal/units, as config's).
+type ByteSize = units.ByteSize
 
 // ParseByteSize reads "10GiB", "10G", "500MB", "1024".
 func ParseByteSize(s string) (ByteSize, error) {
 	n, err := units.ParseSize(s)
 	return ByteSize(n), err
-}
-
-// UnmarshalYAML reads a size; a bad one is a YAML type error, so the rest
-// of the file is still checked.
-func (b *ByteSize) UnmarshalYAML(n *yaml.Node) error {
-	v, err := ParseByteSize(n.Value)
-	if err != nil {
-		return units.YAMLError(n.Line, err)
-	}
-	*b = v
-	return nil
-}
-
-func (b ByteSize) String() string {
-	const gib = 1 << 30
-	if b >= gib {
-		return fmt.Sprintf("%.1f GiB", float64(b)/gib)
-	}
-	return fmt.Sprintf("%.1f MiB", float64(b)/(1<<20))
 }
 
 // LoadConfig reads this package's keys under `updates` from the YAML file.

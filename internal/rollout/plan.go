@@ -45,6 +45,11 @@ func Plan(cfg Config, t *Target, version string, current map[string]string) stri
 		o := inst.BackupOptions()
 		fmt.Fprintf(&b, "      %s: free disk in %s >= %s and >= 2x its last dump; smoke tests at %s; running version (now %s)\n",
 			inst.Role(), o.Dir, cfg.MinFreeDisk, inst.URL(), orWord(current[inst.Role()], "unknown"))
+		if c, ok := inst.(preflightChecker); ok {
+			for _, check := range c.preflightChecks() {
+				b.WriteString("      " + check.What + "\n")
+			}
+		}
 		if p, ok := inst.(preflighter); ok {
 			for _, c := range p.preflightCommands(version) {
 				b.WriteString("      $ " + c.String() + "\n")

@@ -448,6 +448,13 @@ func (r *Runner) backupOptions(inst Instance) backup.Options {
 func (r *Runner) preflight(ctx context.Context, rec *journal.Record) error {
 	for _, inst := range r.Target.Instances() {
 		role := inst.Role()
+		if c, ok := inst.(preflightChecker); ok {
+			for _, check := range c.preflightChecks() {
+				if err := check.Run(); err != nil {
+					return fmt.Errorf("%s cannot be deployed: %w", role, err)
+				}
+			}
+		}
 		dir := inst.BackupOptions().Dir
 		if err := os.MkdirAll(dir, 0o750); err != nil {
 			return fmt.Errorf("%s backup dir: %w", role, err)

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
@@ -46,6 +48,19 @@ type Instance interface {
 // (nothing changed yet), that the deploy of a version can work.
 type preflighter interface {
 	preflightCommands(version string) []Command
+}
+
+// preflightChecker is an Instance with checks that need no command (a
+// file that must exist); like preflightCommands they run at preflight,
+// before the backup, and the plan lists them.
+type preflightChecker interface {
+	preflightChecks() []staticCheck
+}
+
+// staticCheck is one such check: What for the plan, Run at preflight.
+type staticCheck struct {
+	What string
+	Run  func() error
 }
 
 // Target is one installation: a production instance and, normally, a
@@ -295,6 +310,25 @@ func (ci *composeInstance) preflightCommands(version string) []Command {
 		return nil
 	}
 	return []Command{ci.imagePresent(version)}
+}
+
+// preflightChecks checks that the compose file exists: without it the
+// deploy (and the rollback) could not run, so the update must stop before
+// the backup, not after.
+func (ci *composeInstance) preflightChecks() []staticCheck {
+	file := filepath.Join(ci.c.Dir, ci.c.File)
+	return []staticCheck{{What: "compose file " + file + " exists", Run: func() error {
+		st, err := os.Stat(file)
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
+			return fmt.Errorf("compose file %s does not exist (compose.dir %q, compose.file %q)", file, ci.c.Dir, ci.c.File)
+		case err != nil:
+			return fmt.Errorf("compose file: %w", err)
+		case st.IsDir():
+			return fmt.Errorf("compose file %s is a directory (compose.file names the file inside compose.dir)", file)
+		}
+		return nil
+	}}}
 }
 
 func (ci *composeInstance) BackupOptions() backup.Options {

@@ -190,3 +190,38 @@ func TestNewTargetRefusesWhatCheckConfigRefuses(t *testing.T) {
 		}
 	}
 }
+
+// A compose target whose compose file is missing stops at preflight,
+// before the backup: neither the deploy nor a rollback could run.
+func TestComposePreflightNeedsTheComposeFile(t *testing.T) {
+	dir := t.TempDir()
+	for name, file := range map[string]string{"missing": "docker-compose.yaml", "a directory": "sub"} {
+		t.Run(name, func(t *testing.T) {
+			os.Mkdir(filepath.Join(dir, "sub"), 0o755)
+			tc := TargetConfig{Name: "main", Kind: "docker-compose", Production: &InstanceConfig{
+				URL: "http://127.0.0.1:1", DatabaseURL: "postgres://127.0.0.1:1/cw", Backup: BackupConfig{Dir: filepath.Join(dir, "backups")},
+				Compose: ComposeConfig{Dir: dir, File: file, Command: ComposeCommand{"false"}},
+			}}
+			target, err := NewTarget(tc)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := filepath.Join(dir, file)
+			if plan := Plan(Config{}, target, "4.18.0", nil); !strings.Contains(plan, "compose file "+want+" exists") {
+				t.Errorf("plan does not list the compose file check:\n%s", plan)
+			}
+			stateDir := t.TempDir()
+			r := &Runner{Config: Config{StateDir: stateDir, Smoke: testSmoke}, Target: target}
+			st, err := r.Apply(context.Background(), vGood)
+			if err == nil || !strings.Contains(err.Error(), "production cannot be deployed: compose file "+want) {
+				t.Fatalf("err = %v, want the missing compose file named", err)
+			}
+			if st.Status != StatusFailed || len(st.Backups) != 0 || st.Touched[Production] {
+				t.Errorf("state after refused preflight = %+v", st)
+			}
+			if _, lines := journalSteps(t, stateDir); hasStepPrefix(lines, "production.") {
+				t.Errorf("steps ran after a failed preflight: %v", lines)
+			}
+		})
+	}
+}

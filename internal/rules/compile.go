@@ -138,8 +138,9 @@ var modNames = map[string]keyMod{"present": modPresent, "string": modString, "no
 type keyPart []keySource
 
 type compiler struct {
-	errs SpecErrors
-	ipv6 int // Options.IPv6Prefix, for "ip" keys
+	errs   SpecErrors
+	ipv6   int          // Options.IPv6Prefix, for "ip" keys
+	dotted []dottedPath // path conditions with a "." (see checkDotted)
 }
 
 func (c *compiler) errf(path, format string, args ...any) {
@@ -298,6 +299,8 @@ func (c *compiler) matcher(path string, m *Match) *matcher {
 	default:
 		c.errf(path+".extensions", "unknown extensions %q: want strip, keep or exact", m.Extensions)
 	}
+	c.noteDotted(path, "path", m.Path, out.ext)
+	c.noteDotted(path, "path_prefix", m.PathPrefix, out.ext)
 	for name, v := range m.Header {
 		if strings.TrimSpace(name) == "" {
 			c.errf(path+".header", "empty header name")
