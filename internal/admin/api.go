@@ -138,7 +138,7 @@ func (s *Server) reset(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, err.Error())
 		return
 	}
-	ck, ok := s.engine().CounterKey(rule, key, s.o.Now())
+	cks, ok := s.engine().CounterKeys(rule, key, s.o.Now())
 	if !ok {
 		writeError(w, http.StatusNotFound, "no counting rule named "+strconv.Quote(rule))
 		return
@@ -148,7 +148,7 @@ func (s *Server) reset(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotImplemented, errNoInspector.Error())
 		return
 	}
-	n, err := in.Delete(r.Context(), ck)
+	n, err := in.Delete(r.Context(), cks...)
 	if err != nil {
 		writeError(w, http.StatusBadGateway, "store: "+err.Error())
 		return

@@ -165,3 +165,43 @@ func TestExplainShowsTrustedPair(t *testing.T) {
 		t.Fatalf("other address: action %s, check %+v", x.Action, c)
 	}
 }
+
+// Deleting a throttle's counter keys (admin reset) lets the key through
+// again, whatever the algorithm: GCRA's one key has no window, and a
+// sliding window also weighs the previous window's counter.
+func TestCounterKeysResetEveryAlgorithm(t *testing.T) {
+	ctx := context.Background()
+	for _, algo := range []string{AlgorithmFixedWindow, AlgorithmSlidingWindow, AlgorithmGCRA} {
+		st := memory.New(memory.Options{SweepEvery: -1})
+		e, err := Compile(Spec{Throttles: []Throttle{{Name: "t", Limit: i64(2), Period: Duration(time.Minute), Key: StringList{"ip"}, Algorithm: algo}}},
+			Options{Store: st})
+		if err != nil {
+			t.Fatal(err)
+		}
+		now := time.Unix(1_800_000_000, 0)
+		decide := func() string {
+			d, err := e.Decide(ctx, now, &Request{Method: "GET", Path: "/", IP: netip.MustParseAddr("192.0.2.7")})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return d.Action.String()
+		}
+		for range 2 {
+			decide()
+		}
+		now = now.Add(61 * time.Second) // the next window: a sliding window still weighs the last one
+		for decide() != "throttle" {
+		}
+		keys, ok := e.CounterKeys("t", "192.0.2.7", now)
+		if !ok {
+			t.Fatalf("%s: no counter keys", algo)
+		}
+		if _, err := st.Delete(ctx, keys...); err != nil {
+			t.Fatal(err)
+		}
+		if got := decide(); got != "pass" {
+			t.Errorf("%s: after deleting %v: %s, want pass", algo, keys, got)
+		}
+		st.Close()
+	}
+}
