@@ -228,9 +228,11 @@ func (s *Server) Explain(ctx context.Context, q ExplainRequest) (*rules.Explanat
 		req.IP = ip.Unmap()
 	}
 	eng := s.engine()
-	// The body is read only where the gateway would read it.
-	if q.Body != "" && eng.NeedsBody(req.Method, req.Path, req.Header.Get("Content-Type")) {
-		req.Body = []byte(q.Body)
+	// The body is read only where the gateway would read it (serve in
+	// internal/gateway: the query may decide, an unread form keeps POST).
+	req.BodyUnread = q.Body != ""
+	if req.BodyUnread && eng.NeedsBodyFor(req.Method, req.Path, req.RawQuery, req.Header.Get("Content-Type")) {
+		req.Body, req.BodyUnread = []byte(q.Body), false
 	}
 	return eng.Explain(ctx, s.o.Now(), req)
 }
