@@ -154,3 +154,41 @@ func TestRefusalCountersSurviveAKeySpray(t *testing.T) {
 	}
 	t.Fatalf("no ban after two refusals and a spray of track keys: %+v (evicted by class %v)", d.Events, st.EvictionsByClass())
 }
+
+// A trusted pair's address is the client as "ip" keys see it: an IPv6
+// client is its client_ip.ipv6_prefix network, so the user's next
+// temporary address (RFC 8981) in the same /64 is still trusted.
+func TestTrustedPairIsTheIPv6Network(t *testing.T) {
+	ctx := context.Background()
+	st := memory.New(memory.Options{SweepEvery: -1})
+	defer st.Close()
+	spec := Spec{Fail2Ban: []BanRule{{Name: "logins", Key: StringList{"param:email"}, Match: &Match{Path: StringList{"/login"}},
+		MaxRetry: i64(1), FindTime: Duration(time.Minute), BanTime: Duration(time.Hour),
+		Failure: &Failure{Status: []int{401}}, TrustedFor: Duration(time.Hour)}}}
+	e, err := Compile(spec, Options{Store: st, IPv6Prefix: 64})
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Unix(1_800_000_010, 0)
+	login := func(ip string, status int) Decision {
+		t.Helper()
+		d, err := e.Decide(ctx, now, &Request{Method: "POST", Path: "/login", RawQuery: "email=a@example.com", IP: netip.MustParseAddr(ip)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range d.Pending {
+			if _, err := e.ReportResponse(ctx, now, p, status); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return d
+	}
+	login("2001:db8:1:2::5", 200)
+	login("198.51.100.1", 401) // bans the email
+	if d := login("2001:db8:1:2:abcd::9", 200); d.Action != ActionPass {
+		t.Fatalf("the same /64: %s by %s, want pass", d.Action, d.Rule)
+	}
+	if d := login("2001:db8:1:3::5", 200); d.Action != ActionBlock {
+		t.Fatalf("another /64: %s, want block", d.Action)
+	}
+}
