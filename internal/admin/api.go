@@ -138,7 +138,7 @@ func (s *Server) reset(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, err.Error())
 		return
 	}
-	ck, ok := s.engine().CounterKey(rule, key, s.o.Now())
+	cks, ok := s.engine().CounterKeys(rule, key, s.o.Now())
 	if !ok {
 		writeError(w, http.StatusNotFound, "no counting rule named "+strconv.Quote(rule))
 		return
@@ -148,7 +148,7 @@ func (s *Server) reset(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotImplemented, errNoInspector.Error())
 		return
 	}
-	n, err := in.Delete(r.Context(), ck)
+	n, err := in.Delete(r.Context(), cks...)
 	if err != nil {
 		writeError(w, http.StatusBadGateway, "store: "+err.Error())
 		return
@@ -228,9 +228,11 @@ func (s *Server) Explain(ctx context.Context, q ExplainRequest) (*rules.Explanat
 		req.IP = ip.Unmap()
 	}
 	eng := s.engine()
-	// The body is read only where the gateway would read it.
-	if q.Body != "" && eng.NeedsBody(req.Method, req.Path, req.Header.Get("Content-Type")) {
-		req.Body = []byte(q.Body)
+	// The body is read only where the gateway would read it (serve in
+	// internal/gateway: the query may decide, an unread form keeps POST).
+	req.BodyUnread = q.Body != ""
+	if req.BodyUnread && eng.NeedsBodyFor(req.Method, req.Path, req.RawQuery, req.Header.Get("Content-Type")) {
+		req.Body, req.BodyUnread = []byte(q.Body), false
 	}
 	return eng.Explain(ctx, s.o.Now(), req)
 }

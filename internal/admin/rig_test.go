@@ -17,6 +17,7 @@ import (
 	"github.com/wootguard/wootguard/internal/config"
 	"github.com/wootguard/wootguard/internal/gateway"
 	"github.com/wootguard/wootguard/internal/rules"
+	"github.com/wootguard/wootguard/internal/store"
 	"github.com/wootguard/wootguard/internal/store/memory"
 	"github.com/wootguard/wootguard/internal/telemetry"
 )
@@ -63,7 +64,10 @@ throttles:
   - {name: login/email, limit: 100, period: 1h, key: param:email, match: {method: POST, path: /auth/sign_in}}
 `
 
-func newRig(t *testing.T) *rig {
+func newRig(t *testing.T) *rig { return newRigOn(t, nil) }
+
+// newRigOn is newRig counting in st (nil: a memory store).
+func newRigOn(t *testing.T, st store.Store) *rig {
 	t.Helper()
 	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
@@ -81,8 +85,10 @@ func newRig(t *testing.T) *rig {
 		t.Fatal(err)
 	}
 	cfg.Upstream, _ = config.ParseUpstream(up.URL)
-	st := memory.New(memory.Options{SweepEvery: -1})
-	t.Cleanup(func() { st.Close() })
+	if st == nil {
+		st = memory.New(memory.Options{SweepEvery: -1})
+		t.Cleanup(func() { st.Close() })
+	}
 	log := slog.New(slog.NewJSONHandler(r.logs, nil))
 	opts, err := gateway.FromConfig(cfg, st, log)
 	if err != nil {

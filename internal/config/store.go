@@ -79,14 +79,18 @@ func (g *Gateway) buildStore(path string, f *File, getenv func(string) string, a
 	if c.Kind == "redis" {
 		env := getenv
 		if f.ChatwootEnvFile != "" {
-			if fileEnv, err := preset.ReadEnvFile(resolve(path, f.ChatwootEnvFile)); err == nil {
+			if fileEnv, err := preset.ReadEnvFile(resolve(path, f.ChatwootEnvFile)); err != nil {
+				if g.PresetName != "chatwoot" {
+					at("chatwoot_env_file", "%v", err) // the preset reports it otherwise
+				}
+			} else {
 				env = func(k string) string {
 					if v := getenv(k); v != "" {
 						return v
 					}
 					return fileEnv[k]
 				}
-			} // an unreadable file is reported by the preset
+			}
 		}
 		fill := func(dst *string, name string) {
 			if *dst == "" {

@@ -66,3 +66,12 @@ func TestStoreErrorsAllAtOnce(t *testing.T) {
 		}
 	}
 }
+
+// The Redis settings may come from chatwoot_env_file without the
+// preset: an unreadable file is then an error too, not an empty Redis URL.
+func TestRedisStoreEnvFileUnreadableWithoutPreset(t *testing.T) {
+	_, err := load(t, "preset: none\nchatwoot_env_file: /nonexistent/chatwoot.env\nstore: {kind: redis}\n", nil)
+	if err == nil || !strings.Contains(err.Error(), "wootguard.yaml:2: open /nonexistent/chatwoot.env") {
+		t.Fatalf("err %v, want the unreadable chatwoot_env_file at line 2", err)
+	}
+}

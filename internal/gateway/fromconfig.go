@@ -44,9 +44,14 @@ func FromConfig(c *config.Gateway, st store.Store, log *slog.Logger) (Options, e
 }
 
 // Engine compiles the configuration's merged rule set (with the
-// installation's key secret, so its keys are the ones serve stores).
+// installation's key secret when there is one, so its keys are the ones
+// serve stores; it never creates one).
 func Engine(c *config.Gateway, st store.Store) (*rules.Engine, error) {
-	return engine(c, st, nil)
+	secret, err := readKeySecret(c, st)
+	if err != nil {
+		return nil, err
+	}
+	return compile(c, st, secret)
 }
 
 func engine(c *config.Gateway, st store.Store, log *slog.Logger) (*rules.Engine, error) {
@@ -54,5 +59,9 @@ func engine(c *config.Gateway, st store.Store, log *slog.Logger) (*rules.Engine,
 	if err != nil {
 		return nil, err
 	}
+	return compile(c, st, secret)
+}
+
+func compile(c *config.Gateway, st store.Store, secret []byte) (*rules.Engine, error) {
 	return rules.Compile(c.Spec, rules.Options{Store: st, Prefix: c.Prefix, StripExtension: c.StripExtension, KeySecret: secret, IPv6Prefix: c.IPv6Prefix})
 }

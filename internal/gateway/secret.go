@@ -35,6 +35,23 @@ var processSecret = sync.OnceValue(func() []byte {
 // (so every gateway hashes alike), else a file next to the memory store's
 // snapshot, else a random secret for this process (nothing outlives it).
 func KeySecret(c *config.Gateway, st store.Store, log *slog.Logger) ([]byte, error) {
+	return keySecret(c, st, log, secretFile)
+}
+
+// readKeySecret is KeySecret for a reader of the installation (replay):
+// it never creates a secret file, so a run as another user cannot leave
+// one the gateway cannot read. A missing file gives a secret of this
+// process.
+func readKeySecret(c *config.Gateway, st store.Store) ([]byte, error) {
+	return keySecret(c, st, nil, func(path string) ([]byte, error) {
+		if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+			return processSecret(), nil
+		}
+		return secretFile(path)
+	})
+}
+
+func keySecret(c *config.Gateway, st store.Store, log *slog.Logger, secretFile func(string) ([]byte, error)) ([]byte, error) {
 	sc := c.StoreConfig
 	switch {
 	case sc.KeySecret != "":

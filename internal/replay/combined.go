@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/wootguard/wootguard/internal/clientip"
+	"github.com/wootguard/wootguard/internal/rules"
 )
 
 // combinedParser reads nginx/Apache combined lines:
@@ -103,6 +104,10 @@ func (p *combinedParser) parse(line string, rec *Record) error {
 	if len(extra) == 2 && extraQuoted[0] && extraQuoted[1] && isDecision(extra[0]) {
 		rec.Decision, rec.Rule = extra[0], dash(extra[1])
 		rec.Client = addr
+		if host == rules.UnknownClientKey {
+			rec.UnknownClient = true
+			return nil
+		}
 		if !addr.IsValid() {
 			return errors.New("bad client address " + strconv.Quote(host))
 		}

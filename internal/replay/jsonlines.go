@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/wootguard/wootguard/internal/clientip"
+	"github.com/wootguard/wootguard/internal/rules"
 )
 
 // Fields names the JSON keys a JSON-lines log uses. Each holds one or
@@ -109,7 +110,9 @@ func (p *jsonParser) parse(line string, rec *Record) error {
 		return err
 	}
 	rec.Time = t
-	if s, ok := str(p.f.Client); ok && s != "" {
+	if s, ok := str(p.f.Client); ok && s == rules.UnknownClientKey {
+		rec.UnknownClient = true // wootguard's own word for a client it could not resolve
+	} else if ok && s != "" {
 		if rec.Client = clientip.ParseAddr(s); !rec.Client.IsValid() {
 			return errors.New("bad client address " + strconv.Quote(s))
 		}

@@ -291,3 +291,35 @@ func TestOneQuietRuleIsSingular(t *testing.T) {
 		t.Errorf("text:\n%s", text.String())
 	}
 }
+
+// The gateway logs a client it could not resolve as "unknown" and counts
+// all of them in one bucket: replay does the same, never drops the lines
+// and never keys them by the proxy that sent them.
+func TestUnknownClientIsOneBucket(t *testing.T) {
+	var b strings.Builder
+	for i := 0; i < 5; i++ {
+		b.WriteString(`unknown - - [30/Nov/2026:10:00:1` + string(rune('0'+i)) + ` +0000] "GET /x HTTP/1.1" 200 2 "-" "ua" "pass" "-"` + "\n")
+		b.WriteString(`{"ts":"2026-11-30T10:00:1` + string(rune('0'+i)) + `.000Z","client_ip":"unknown","peer":"10.0.0.2:5000","method":"GET","uri":"/x","proto":"HTTP/1.1","host":"h","status":200,"bytes":2,"duration_ms":1,"decision":"pass","rule":"","user_agent":"ua","referer":""}` + "\n")
+	}
+	cfg := loadConfig(t, "preset: none\nthrottles: [{name: t, key: ip, limit: 4, period: 1m}]\n")
+	var combined, jsonl strings.Builder
+	for _, l := range strings.Split(strings.TrimSpace(b.String()), "\n") {
+		if strings.HasPrefix(l, "{") {
+			jsonl.WriteString(l + "\n")
+		} else {
+			combined.WriteString(l + "\n")
+		}
+	}
+	for name, log := range map[string]string{"wg.log": combined.String(), "wg.jsonl": jsonl.String()} {
+		rep, err := Run(context.Background(), []Config{cfg}, []Source{{Name: writeLog(t, name, []byte(log))}}, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rep.BadLines != 0 || rep.Requests != 5 {
+			t.Errorf("%s: %d bad lines, %d requests; want 0 and 5", name, rep.BadLines, rep.Requests)
+		}
+		if r := ruleByName(t, rep.Configs[0], "t"); r.Counted != 5 || r.Refused != 1 {
+			t.Errorf("%s: t counted %d, refused %d; want 5 and 1 (one shared bucket)", name, r.Counted, r.Refused)
+		}
+	}
+}

@@ -39,6 +39,9 @@ type Record struct {
 	// Decision and Rule are what wootguard logged for the request
 	// ("" when the log is not wootguard's).
 	Decision, Rule string
+	// UnknownClient: wootguard logged the client as "unknown" (it could
+	// not resolve one) and counted it in the one shared unknown bucket.
+	UnknownClient bool
 }
 
 // forwarded reports whether the logged request reached the upstream, so

@@ -263,11 +263,14 @@ func (l *lane) decide(ctx context.Context, rec *Record) (rules.Decision, error) 
 		}
 	}
 	client := rec.Client
-	if !client.IsValid() {
+	if !client.IsValid() && !rec.UnknownClient {
 		client = l.resolver.Client(rec.Peer, hdr)
 	}
 	l.lastClient = client
-	req := &rules.Request{Method: rec.Method, Path: rec.Path, RawQuery: rec.Query, IP: client, Header: hdr}
+	// As the gateway: a client it cannot resolve counts in the one
+	// unknown bucket, never as the proxy.
+	req := &rules.Request{Method: rec.Method, Path: rec.Path, RawQuery: rec.Query, IP: client, Header: hdr,
+		UnknownClient: !client.IsValid()}
 	d, err := l.eng.Decide(ctx, rec.Time, req)
 	if err != nil {
 		// The memory store does not fail; count it the way the gateway

@@ -372,7 +372,9 @@ func (c *compiler) key(path string, key StringList, m *Match) []keyPart {
 				c.errf(fmt.Sprintf("%s[%d]", path, i), "%v", err)
 				continue
 			}
-			if src.kind == srcIP && src.bits == 0 {
+			// A params source keys an unparsed request by the client
+			// (appendDiscriminator): by its IPv6 network too.
+			if (src.kind == srcIP || src.readsParams()) && src.bits == 0 {
 				src.bits = c.ipv6
 			}
 			part = append(part, src)

@@ -36,6 +36,9 @@ type RuleCheck struct {
 	// Decided marks the rule that decided the request.
 	Decided bool   `json:"decided,omitempty"`
 	Note    string `json:"note,omitempty"`
+	// Trusted: the pair (key, client address) is trusted (trusted_for):
+	// the rule neither counts nor bans this request.
+	Trusted bool `json:"trusted,omitempty"`
 }
 
 // Explanation is a decision computed without counting, with every rule's
@@ -96,13 +99,19 @@ func (e *Engine) Explain(ctx context.Context, now time.Time, r *Request) (*Expla
 					continue
 				}
 				switch op.kind {
+				case store.OpTrustCheck:
+					c.Trusted = op.count > 0
+				case store.OpTrustSet:
 				case store.OpBanCheck:
 					c.Banned = op.count > 0 || (tr.stop == store.StopBanned && op.index == tr.stopAt)
 				default:
 					c.Count, c.WouldBan = op.count, op.banned
 				}
 			}
-			if rl.failure != nil && c.Matched && !c.KeyMissing {
+			if c.Trusted {
+				c.Count, c.WouldBan, c.Banned = 0, false, false
+				c.Note = "trusted: this address had a successful answer for this key (trusted_for); the rule neither counts nor bans it"
+			} else if rl.failure != nil && c.Matched && !c.KeyMissing {
 				c.Note = "counts a failure only when Chatwoot answers one of its failure statuses"
 			}
 			check(rl, c)

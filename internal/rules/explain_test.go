@@ -3,6 +3,7 @@ package rules
 import (
 	"context"
 	"net/netip"
+	"strings"
 	"testing"
 	"time"
 
@@ -117,5 +118,90 @@ func TestBanAndCounterKeys(t *testing.T) {
 	}
 	if k, _ := e.CounterKey("t", "1.2.3.4", time.Unix(120, 0)); k != "wg:2:t:1.2.3.4" {
 		t.Fatalf("CounterKey = %q", k)
+	}
+}
+
+// A trusted pair (trusted_for) is neither counted nor banned: Explain
+// says so, and does not report the trust check's hit as the rule's count.
+func TestExplainShowsTrustedPair(t *testing.T) {
+	ctx := context.Background()
+	st := memory.New(memory.Options{SweepEvery: -1})
+	defer st.Close()
+	spec := Spec{Fail2Ban: []BanRule{{Name: "logins", Key: StringList{"param:email"}, Match: &Match{Path: StringList{"/login"}},
+		MaxRetry: i64(2), FindTime: Duration(time.Minute), BanTime: Duration(time.Hour),
+		Failure: &Failure{Status: []int{401}}, TrustedFor: Duration(time.Hour)}}}
+	e, err := Compile(spec, Options{Store: st})
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Unix(1_800_000_010, 0)
+	login := func(ip string, status int) {
+		t.Helper()
+		d, err := e.Decide(ctx, now, &Request{Method: "POST", Path: "/login", RawQuery: "email=a@example.com", IP: netip.MustParseAddr(ip)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range d.Pending {
+			if _, err := e.ReportResponse(ctx, now, p, status); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	login("192.0.2.7", 200) // the owner logs in: (email, 192.0.2.7) trusted
+	for range 2 {
+		login("198.51.100.1", 401) // a guesser bans the email
+	}
+	owner := &Request{Method: "POST", Path: "/login", RawQuery: "email=a@example.com", IP: netip.MustParseAddr("192.0.2.7")}
+	x, err := e.Explain(ctx, now, owner)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := find(t, x, "logins")
+	if x.Action != "pass" || !c.Trusted || c.Banned || c.Count != 0 || !strings.Contains(c.Note, "trusted") {
+		t.Fatalf("trusted owner: action %s, check %+v", x.Action, c)
+	}
+	x, _ = e.Explain(ctx, now, &Request{Method: "POST", Path: "/login", RawQuery: "email=a@example.com", IP: netip.MustParseAddr("203.0.113.9")})
+	if c := find(t, x, "logins"); x.Action != "block" || c.Trusted || !c.Banned {
+		t.Fatalf("other address: action %s, check %+v", x.Action, c)
+	}
+}
+
+// Deleting a throttle's counter keys (admin reset) lets the key through
+// again, whatever the algorithm: GCRA's one key has no window, and a
+// sliding window also weighs the previous window's counter.
+func TestCounterKeysResetEveryAlgorithm(t *testing.T) {
+	ctx := context.Background()
+	for _, algo := range []string{AlgorithmFixedWindow, AlgorithmSlidingWindow, AlgorithmGCRA} {
+		st := memory.New(memory.Options{SweepEvery: -1})
+		e, err := Compile(Spec{Throttles: []Throttle{{Name: "t", Limit: i64(2), Period: Duration(time.Minute), Key: StringList{"ip"}, Algorithm: algo}}},
+			Options{Store: st})
+		if err != nil {
+			t.Fatal(err)
+		}
+		now := time.Unix(1_800_000_000, 0)
+		decide := func() string {
+			d, err := e.Decide(ctx, now, &Request{Method: "GET", Path: "/", IP: netip.MustParseAddr("192.0.2.7")})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return d.Action.String()
+		}
+		for range 2 {
+			decide()
+		}
+		now = now.Add(61 * time.Second) // the next window: a sliding window still weighs the last one
+		for decide() != "throttle" {
+		}
+		keys, ok := e.CounterKeys("t", "192.0.2.7", now)
+		if !ok {
+			t.Fatalf("%s: no counter keys", algo)
+		}
+		if _, err := st.Delete(ctx, keys...); err != nil {
+			t.Fatal(err)
+		}
+		if got := decide(); got != "pass" {
+			t.Errorf("%s: after deleting %v: %s, want pass", algo, keys, got)
+		}
+		st.Close()
 	}
 }

@@ -56,15 +56,35 @@ func (e *Engine) BanKey(rule, disc string) (string, bool) {
 // that holds now (for a Fail2Ban/Allow2Ban rule, its failure counter).
 // ok is false when no counting rule has that name.
 func (e *Engine) CounterKey(name, disc string, now time.Time) (string, bool) {
+	keys, ok := e.CounterKeys(name, disc, now)
+	if !ok {
+		return "", false
+	}
+	return keys[0], true
+}
+
+// CounterKeys are every store key that counts for disc at now under the
+// named rule: the current window's counter first, then for a sliding
+// window the previous window's (it is still weighed). A GCRA throttle
+// has one key with no window. Deleting them all resets the key.
+func (e *Engine) CounterKeys(name, disc string, now time.Time) ([]string, bool) {
 	for _, group := range [][]*rule{e.bans, e.throttles, e.tracks} {
 		for _, rl := range group {
 			if rl.name != name || rl.period == 0 {
 				continue
 			}
-			return e.opts.Prefix + ":" + strconv.FormatInt(now.Unix()/rl.period, 10) + ":" + rl.countNS + ":" + NormalizeKey(disc), true
+			key := func(unix int64) string {
+				return e.opts.Prefix + ":" + strconv.FormatInt(unix/rl.period, 10) + ":" + rl.countNS + ":" + NormalizeKey(disc)
+			}
+			unix := rl.keyUnix(now.Unix())
+			keys := []string{key(unix)}
+			if rl.algo == store.SlidingWindow {
+				keys = append(keys, key(unix-rl.period))
+			}
+			return keys, true
 		}
 	}
-	return "", false
+	return nil, false
 }
 
 // NormalizeKey is how a discriminator typed by an operator becomes the

@@ -37,6 +37,8 @@ func TestKeyLanguage(t *testing.T) {
 		{key: "chatwoot:auth_email", req: rules.Request{Header: j, Body: []byte(`{"email":7}`)}, absent: true},
 		{key: "chatwoot:super_admin_email", req: rules.Request{}, want: ""},
 		{key: "chatwoot:auth_email", req: rules.Request{Header: j, Body: []byte(`{"email":`), IP: netip.MustParseAddr("203.0.113.9")}, want: "<unparsed>:203.0.113.9"},
+		// The unparsed bucket is per client: an IPv6 client is its /64 there too.
+		{key: "param:email", req: rules.Request{Header: j, Body: []byte(`{"email":`), IP: netip.MustParseAddr("2001:db8:1:2:3::9")}, want: "<unparsed>:2001:db8:1:2::/64"},
 		{key: "header:x-a|param:a", req: rules.Request{RawQuery: "a=Q"}, want: "q"},
 	} {
 		st := memory.New(memory.Options{SweepEvery: -1})

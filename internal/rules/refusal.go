@@ -57,8 +57,10 @@ func (e *Engine) countRefusals(ctx context.Context, now time.Time, r *Request, d
 		if !ok {
 			continue
 		}
-		op := store.Op{Kind: store.OpFailure, Key: countKey, TTL: ttl(unix, rl.period), Limit: rl.limit,
-			BanKey: e.opts.Prefix + ":" + rl.banNS + ":" + disc, BanTTL: rl.banTime}
+		// windowed: the eviction class of a failure counter, and the
+		// store's clock for the window, as for every other failure.
+		op := e.windowed(rl, store.Op{Kind: store.OpFailure, Key: countKey, TTL: ttl(unix, rl.period), Limit: rl.limit,
+			BanKey: e.opts.Prefix + ":" + rl.banNS + ":" + disc, BanTTL: rl.banTime})
 		e.escalate(&op, rl, disc)
 		count, banned, err := e.opts.Store.Fail(ctx, now, op)
 		if err != nil {

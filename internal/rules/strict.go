@@ -224,12 +224,14 @@ func (e *Engine) escalate(op *store.Op, rl *rule, disc string) {
 }
 
 // trustKey is the store key of the pair (rule key, client address), or ""
-// when rl has no trusted_for or the client address is unknown.
+// when rl has no trusted_for or the client address is unknown. An IPv6
+// client is its client_ip.ipv6_prefix network, as in "ip" keys: its
+// temporary addresses change within it.
 func (e *Engine) trustKey(rl *rule, r *Request, disc string) string {
 	if rl.trustFor == 0 || !r.IP.IsValid() {
 		return ""
 	}
-	return e.opts.Prefix + ":" + rl.trustNS + ":" + disc + ":" + r.IP.String()
+	return e.opts.Prefix + ":" + rl.trustNS + ":" + disc + ":" + string(appendIP(nil, r.IP, e.opts.IPv6Prefix))
 }
 
 // markTrusted flags the pending failures whose pair the store found

@@ -114,3 +114,81 @@ func TestBanTimeIncrementDefaults(t *testing.T) {
 		}
 	}
 }
+
+// A refusal-counted failure (failure.refused_by) is a security counter
+// like any other failure: a spray of track keys filling a bounded store
+// must not evict it and so reset the repeat offender's count.
+func TestRefusalCountersSurviveAKeySpray(t *testing.T) {
+	ctx := context.Background()
+	st := memory.New(memory.Options{MaxKeys: 3, Shards: 1, SweepEvery: -1})
+	defer st.Close()
+	spec := Spec{
+		Throttles: []Throttle{{Name: "t", Limit: i64(1), Period: Duration(time.Minute), Key: StringList{"ip"}, Match: &Match{Path: StringList{"/x"}}}},
+		Fail2Ban: []BanRule{{Name: "rep", Key: StringList{"ip"}, Match: &Match{Path: StringList{"/x"}}, Failure: &Failure{RefusedBy: StringList{"t"}},
+			MaxRetry: i64(2), FindTime: Duration(time.Minute), BanTime: Duration(time.Hour)}},
+		Tracks: []Track{{Name: "spray", Limit: i64(1000), Period: Duration(time.Minute), Key: StringList{"param:k"}, Match: &Match{Path: StringList{"/y"}}}},
+	}
+	e, err := Compile(spec, Options{Store: st})
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Unix(1_800_000_010, 0)
+	decide := func(path, query string) Decision {
+		t.Helper()
+		d, err := e.Decide(ctx, now, &Request{Method: "GET", Path: path, RawQuery: query, IP: netip.MustParseAddr("192.0.2.7")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return d
+	}
+	decide("/x", "")
+	decide("/x", "") // refused by t: rep counts 1
+	for i := range 5 {
+		decide("/y", "k="+string(rune('a'+i)))
+	}
+	d := decide("/x", "") // refused by t: rep counts 2 and bans
+	for _, ev := range d.Events {
+		if ev.Rule == "rep" && ev.BanStarted {
+			return
+		}
+	}
+	t.Fatalf("no ban after two refusals and a spray of track keys: %+v (evicted by class %v)", d.Events, st.EvictionsByClass())
+}
+
+// A trusted pair's address is the client as "ip" keys see it: an IPv6
+// client is its client_ip.ipv6_prefix network, so the user's next
+// temporary address (RFC 8981) in the same /64 is still trusted.
+func TestTrustedPairIsTheIPv6Network(t *testing.T) {
+	ctx := context.Background()
+	st := memory.New(memory.Options{SweepEvery: -1})
+	defer st.Close()
+	spec := Spec{Fail2Ban: []BanRule{{Name: "logins", Key: StringList{"param:email"}, Match: &Match{Path: StringList{"/login"}},
+		MaxRetry: i64(1), FindTime: Duration(time.Minute), BanTime: Duration(time.Hour),
+		Failure: &Failure{Status: []int{401}}, TrustedFor: Duration(time.Hour)}}}
+	e, err := Compile(spec, Options{Store: st, IPv6Prefix: 64})
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Unix(1_800_000_010, 0)
+	login := func(ip string, status int) Decision {
+		t.Helper()
+		d, err := e.Decide(ctx, now, &Request{Method: "POST", Path: "/login", RawQuery: "email=a@example.com", IP: netip.MustParseAddr(ip)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range d.Pending {
+			if _, err := e.ReportResponse(ctx, now, p, status); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return d
+	}
+	login("2001:db8:1:2::5", 200)
+	login("198.51.100.1", 401) // bans the email
+	if d := login("2001:db8:1:2:abcd::9", 200); d.Action != ActionPass {
+		t.Fatalf("the same /64: %s by %s, want pass", d.Action, d.Rule)
+	}
+	if d := login("2001:db8:1:3::5", 200); d.Action != ActionBlock {
+		t.Fatalf("another /64: %s, want block", d.Action)
+	}
+}

@@ -31,6 +31,7 @@ type snapshotEntry struct {
 	Ban     bool   `json:"ban,omitempty"`
 	Class   uint8  `json:"class,omitempty"`
 	Group   string `json:"group,omitempty"`
+	Since   int64  `json:"since_unix_nano,omitempty"` // when a ban started
 }
 
 type snapshotter struct {
@@ -112,7 +113,7 @@ func (s *Store) SaveSnapshot(path string) error {
 		for k, e := range sh.m {
 			if e.expires > t {
 				f.Entries = append(f.Entries, snapshotEntry{Key: k, Count: e.count, Expires: e.expires, Ban: e.ban,
-					Class: uint8(e.listID().class), Group: e.listID().group})
+					Class: uint8(e.listID().class), Group: e.listID().group, Since: e.since})
 			}
 		}
 		sh.mu.Unlock()
@@ -166,7 +167,7 @@ func (s *Store) load(path string, now time.Time) (loaded, dropped int, err error
 		}
 		sh := s.shardFor(e.Key)
 		sh.mu.Lock()
-		s.put(sh, e.Key, entry{count: e.Count, expires: e.Expires, ban: e.Ban}, listID{store.Class(e.Class), e.Group}, t)
+		s.put(sh, e.Key, entry{count: e.Count, expires: e.Expires, ban: e.Ban, since: e.Since}, listID{store.Class(e.Class), e.Group}, t)
 		sh.mu.Unlock()
 		loaded++
 	}

@@ -32,6 +32,10 @@ func TestSnapshotRoundTripDropsExpired(t *testing.T) {
 	if s.Len() != 2 || s.banLeft("ban", now.UnixNano()) != time.Hour-30*time.Second {
 		t.Fatalf("loaded %d keys, ban left %v", s.Len(), s.banLeft("ban", now.UnixNano()))
 	}
+	// The ban keeps when it started (admin's ban list shows it).
+	if bans, _ := s.Bans(t.Context(), now, ""); len(bans) != 1 || !bans[0].Since.Equal(t0) {
+		t.Fatalf("bans after the restart: %+v, want one since %v", bans, t0)
+	}
 	if !strings.Contains(logs.String(), "keys=2 expired_dropped=1") {
 		t.Fatalf("log: %s", logs.String())
 	}

@@ -88,6 +88,7 @@ type Store struct {
 	probeStop chan struct{}
 	probeDone chan struct{}
 	closeOnce sync.Once
+	secret    []byte // SharedSecret's answer, once read
 }
 
 var (
@@ -353,7 +354,16 @@ func (s *Store) RoundTrips() int64 { return s.roundTrips.Load() }
 // SharedSecret returns the installation's key secret kept in Redis,
 // storing candidate first when there is none (SET NX): every gateway on
 // this Redis hashes secret key parts with the same secret.
+//
+// Once read, the secret is kept: a config reload while Redis is away
+// must not rehash every token with another secret.
 func (s *Store) SharedSecret(ctx context.Context, candidate []byte) ([]byte, error) {
+	s.mu.Lock()
+	known := s.secret
+	s.mu.Unlock()
+	if known != nil {
+		return known, nil
+	}
 	key := s.tag + ":key-secret"
 	if err := s.client.SetNX(ctx, key, candidate, 0).Err(); err != nil {
 		return nil, fmt.Errorf("redis store: %w", err)
@@ -362,5 +372,8 @@ func (s *Store) SharedSecret(ctx context.Context, candidate []byte) ([]byte, err
 	if err != nil {
 		return nil, fmt.Errorf("redis store: %w", err)
 	}
+	s.mu.Lock()
+	s.secret = v
+	s.mu.Unlock()
 	return v, nil
 }
