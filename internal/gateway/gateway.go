@@ -211,7 +211,7 @@ func (g *Gateway) serve(w *recordingWriter, r *http.Request, o *Options, rec *Re
 	}
 	held, ok := g.admitRequest(w, r, o, client)
 	if !ok {
-		rec.Decision, rec.Rule = DecisionBlock, RuleClientLimit
+		rec.Decision, rec.Rule = DecisionThrottle, RuleClientLimit // answered 429
 		return
 	}
 	if held {

@@ -164,7 +164,9 @@ func (g *Gateway) refusedBody(status int, o *Options, client netip.Addr, r *http
 	switch status {
 	case http.StatusRequestEntityTooLarge:
 		rec.Rule = RuleBodyLimit
-	case http.StatusTooManyRequests, http.StatusServiceUnavailable:
+	case http.StatusTooManyRequests:
+		rec.Decision, rec.Rule = DecisionThrottle, RuleClientLimit
+	case http.StatusServiceUnavailable:
 		rec.Rule = RuleClientLimit
 	}
 }

@@ -108,3 +108,54 @@ func TestObserverSeesEveryRequest(t *testing.T) {
 		t.Fatalf("%d records for 7 requests", len(c.recs))
 	}
 }
+
+// A request refused by the gateway's own limits is recorded as what the
+// client got: 429 from the in-flight cap is a throttle by "limits".
+func TestObserverRecordsLimitRefusals(t *testing.T) {
+	hold := make(chan struct{})
+	var entered sync.WaitGroup
+	entered.Add(1)
+	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		entered.Done()
+		<-hold
+	}))
+	defer up.Close()
+	p := filepath.Join(t.TempDir(), "w.yaml")
+	os.WriteFile(p, []byte("upstream: "+up.URL+"\npreset: none\nclient_ip: {trusted_proxies: [127.0.0.1]}\nlimits: {connections_per_client: 1}\n"), 0o644)
+	cfg, err := config.Load(p, func(string) string { return "" })
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := memory.New(memory.Options{SweepEvery: -1})
+	defer st.Close()
+	opts, _ := gateway.FromConfig(cfg, st, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	c := &collector{}
+	opts.Observer = c
+	srv := httptest.NewServer(gateway.New(opts))
+	defer srv.Close()
+	get := func() int {
+		req, _ := http.NewRequest("GET", srv.URL+"/x", nil)
+		req.Header.Set("X-Forwarded-For", "192.0.2.9")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Error(err)
+			return 0
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	first := make(chan int, 1)
+	go func() { first <- get() }()
+	entered.Wait() // the first request is in flight
+	if got := get(); got != 429 {
+		t.Fatalf("second request in flight: %d, want 429", got)
+	}
+	if r := c.last(); r.Decision != gateway.DecisionThrottle || r.Rule != gateway.RuleClientLimit || r.Status != 429 || r.Forwarded {
+		t.Fatalf("limit refusal recorded as %+v", r)
+	}
+	close(hold)
+	if got := <-first; got != 200 {
+		t.Fatalf("first request %d", got)
+	}
+}

@@ -142,6 +142,7 @@ func Compile(s Spec, o Options) (*Engine, error) {
 		r.enforce = true
 		e.tracks = append(e.tracks, r)
 	}
+	c.checkDotted(o.StripExtension) // needs the engine-wide path view
 	c.linkRefusals(e, o)
 	if len(c.errs) > 0 {
 		return nil, c.errs

@@ -182,7 +182,6 @@ func (rl *rule) exempted(r *Request) bool {
 // linkRefusals checks failure.refused_by names and lists the rules that
 // count refusals.
 func (c *compiler) linkRefusals(e *Engine, o Options) {
-	c.checkDotted(o.StripExtension) // here: the last check that knows o
 	names := map[string]bool{}
 	for _, group := range [][]*rule{e.blocklists, e.bans, e.throttles} {
 		for _, rl := range group {
