@@ -59,6 +59,7 @@ func (s *Store) touch(key string, ttl time.Duration, t int64) int64 {
 			e.count = 1
 		}
 		e.expires = t + int64(ttl)
+		sh.touch(e, t) // recently used: last to go within its class
 		return e.count
 	}
 	s.put(sh, key, entry{count: 1, expires: t + int64(ttl)}, listID{class: store.ClassBan}, t) // a lost history shortens the next ban
