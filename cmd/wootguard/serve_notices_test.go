@@ -50,3 +50,28 @@ func TestServeSaysLoopbackIsSafelisted(t *testing.T) {
 		t.Errorf("start notice missing: %q", buf.String())
 	}
 }
+
+// serve says at start that a profile not yet enforced blocks nothing, as
+// check-config and rules do.
+func TestServeSaysProfileIsDryRun(t *testing.T) {
+	for _, tc := range []struct {
+		profile string
+		want    bool
+	}{
+		{"profile: strict", true},
+		{"profile: {name: strict, enforce: true}", false},
+	} {
+		dir := t.TempDir()
+		file := filepath.Join(dir, "w.yaml")
+		os.WriteFile(file, []byte("upstream: http://127.0.0.1:1\nclient_ip: {trusted_proxies: [127.0.0.1]}\n"+tc.profile+"\n"), 0o644)
+		cfg, err := loadGatewayConfig(&cliEnv{Getenv: func(string) string { return "" }}, file, "", "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var buf lockedBuffer
+		startNotices(cfg, newLogger(&cliEnv{Stderr: &buf}, cfg))
+		if got := strings.Contains(buf.String(), "profile strict runs in dry-run"); got != tc.want {
+			t.Errorf("%s: dry-run notice %v, want %v: %q", tc.profile, got, tc.want, buf.String())
+		}
+	}
+}
