@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"net"
 	"os"
 	"path/filepath"
@@ -73,5 +74,14 @@ func TestServeSaysProfileIsDryRun(t *testing.T) {
 		if got := strings.Contains(buf.String(), "profile strict runs in dry-run"); got != tc.want {
 			t.Errorf("%s: dry-run notice %v, want %v: %q", tc.profile, got, tc.want, buf.String())
 		}
+	}
+}
+
+// A bad --upstream names the flag (a config file's error names its line).
+func TestServeBadUpstreamFlag(t *testing.T) {
+	env, _, errb := testEnv(nil)
+	if code := run(context.Background(), env, []string{"serve", "--upstream", "127.0.0.1:3000"}); code != 2 ||
+		!strings.Contains(errb.String(), "--upstream: bad upstream") {
+		t.Errorf("code %d, stderr %q", code, errb)
 	}
 }
