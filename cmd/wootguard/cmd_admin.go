@@ -172,7 +172,7 @@ List the Fail2Ban/Allow2Ban bans in force on a running gateway: rule, key
 	for _, b := range res.Bans {
 		since := "-"
 		if !b.Since.IsZero() {
-			since = b.Since.Local().Format("2006-01-02 15:04:05")
+			since = b.Since.Local().Format("2006-01-02 15:04:05 MST")
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", b.Rule, b.Key, since, time.Duration(b.SecondsLeft)*time.Second)
 	}
