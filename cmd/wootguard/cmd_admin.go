@@ -130,7 +130,10 @@ not help and would take Chatwoot offline.`)
 		if !h.Store.Healthy {
 			state = "FAILING, failure policy deciding"
 		}
-		fmt.Fprintf(env.Stdout, "store: %s, %s, %d keys %s\n", h.Store.Kind, state, h.Store.Keys, h.Store.Detail)
+		if h.Store.Keys >= 0 { // Redis does not count its keys: -1
+			state += fmt.Sprintf(", %d keys", h.Store.Keys)
+		}
+		fmt.Fprintf(env.Stdout, "store: %s, %s, %s\n", h.Store.Kind, state, h.Store.Detail)
 	}
 	u := h.Upstream
 	fmt.Fprintf(env.Stdout, "upstream: %d forwarded, %d failed, last status %d\n", u.Requests, u.Failures, u.LastStatus)
@@ -169,7 +172,7 @@ List the Fail2Ban/Allow2Ban bans in force on a running gateway: rule, key
 	for _, b := range res.Bans {
 		since := "-"
 		if !b.Since.IsZero() {
-			since = b.Since.Local().Format("2006-01-02 15:04:05")
+			since = b.Since.Local().Format("2006-01-02 15:04:05 MST")
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", b.Rule, b.Key, since, time.Duration(b.SecondsLeft)*time.Second)
 	}

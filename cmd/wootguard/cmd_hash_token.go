@@ -26,6 +26,11 @@ profile.exempt_tokens and a throttle's exempt_tokens hold. The config then
 never contains the token itself. Example:
 
   printf '%s' "$INTEGRATION_TOKEN" | wootguard hash-token`)
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		io.WriteString(env.Stderr, "wootguard hash-token: give the token on standard input, not as an argument (it would stay in your shell history):\n"+
+			"  printf '%s' \"$INTEGRATION_TOKEN\" | wootguard hash-token\n")
+		return 2
+	}
 	if code, ok := parseNoArgs(env, fs, args); !ok {
 		return code
 	}

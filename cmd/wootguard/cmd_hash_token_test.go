@@ -25,3 +25,13 @@ func TestHashToken(t *testing.T) {
 		}
 	}
 }
+
+// A token given as an argument is a usage error that says where the token
+// goes instead, and prints no hash (it is already in the shell history).
+func TestHashTokenArgument(t *testing.T) {
+	env, out, errb := testEnv(nil)
+	if code := run(context.Background(), env, []string{"hash-token", "abc"}); code != 2 || out.String() != "" ||
+		!strings.Contains(errb.String(), "standard input") {
+		t.Errorf("code %d out %q err %q", code, out, errb)
+	}
+}

@@ -41,6 +41,12 @@ Example:
 	if code, ok := parseNoArgs(env, fs, args); !ok {
 		return code
 	}
+	if *upstream != "" { // a bad flag value is a usage error, named as the flag
+		if _, err := config.ParseUpstream(*upstream); err != nil {
+			fmt.Fprintf(env.Stderr, "wootguard serve: --upstream: %v\n", err)
+			return 2
+		}
+	}
 	cfg, err := loadGatewayConfig(env, *cfgPath, *listen, *upstream)
 	if err != nil {
 		fmt.Fprintln(env.Stderr, err)

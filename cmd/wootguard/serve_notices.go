@@ -22,6 +22,10 @@ func startNotices(cfg *config.Gateway, log *slog.Logger) {
 	if msg := bypassWarning(cfg.Upstream.Hostname(), cfg.Upstream.Port(), cfg.Upstream.Scheme); msg != "" {
 		log.Warn(msg)
 	}
+	if cfg.Profile != "" && !cfg.ProfileEnforce {
+		log.Info("profile " + cfg.Profile + " runs in dry-run: its rules log what they would do and block nothing; " +
+			"set profile: {name: " + cfg.Profile + ", enforce: true} once the logs look right")
+	}
 }
 
 // bypassWarning says when Chatwoot's own port, on this host, listens on

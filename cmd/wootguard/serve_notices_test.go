@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"net"
 	"os"
 	"path/filepath"
@@ -48,5 +49,39 @@ func TestServeSaysLoopbackIsSafelisted(t *testing.T) {
 	startNotices(cfg, newLogger(&cliEnv{Stderr: &buf}, cfg))
 	if !strings.Contains(buf.String(), "never rate-limited") || !strings.Contains(buf.String(), "curl --interface 127.0.0.2") {
 		t.Errorf("start notice missing: %q", buf.String())
+	}
+}
+
+// serve says at start that a profile not yet enforced blocks nothing, as
+// check-config and rules do.
+func TestServeSaysProfileIsDryRun(t *testing.T) {
+	for _, tc := range []struct {
+		profile string
+		want    bool
+	}{
+		{"profile: strict", true},
+		{"profile: {name: strict, enforce: true}", false},
+	} {
+		dir := t.TempDir()
+		file := filepath.Join(dir, "w.yaml")
+		os.WriteFile(file, []byte("upstream: http://127.0.0.1:1\nclient_ip: {trusted_proxies: [127.0.0.1]}\n"+tc.profile+"\n"), 0o644)
+		cfg, err := loadGatewayConfig(&cliEnv{Getenv: func(string) string { return "" }}, file, "", "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var buf lockedBuffer
+		startNotices(cfg, newLogger(&cliEnv{Stderr: &buf}, cfg))
+		if got := strings.Contains(buf.String(), "profile strict runs in dry-run"); got != tc.want {
+			t.Errorf("%s: dry-run notice %v, want %v: %q", tc.profile, got, tc.want, buf.String())
+		}
+	}
+}
+
+// A bad --upstream names the flag (a config file's error names its line).
+func TestServeBadUpstreamFlag(t *testing.T) {
+	env, _, errb := testEnv(nil)
+	if code := run(context.Background(), env, []string{"serve", "--upstream", "127.0.0.1:3000"}); code != 2 ||
+		!strings.Contains(errb.String(), "--upstream: bad upstream") {
+		t.Errorf("code %d, stderr %q", code, errb)
 	}
 }

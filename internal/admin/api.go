@@ -161,7 +161,7 @@ func (s *Server) top(w http.ResponseWriter, r *http.Request) {
 	window := 5 * time.Minute
 	if v := r.URL.Query().Get("window"); v != "" {
 		d, err := rules.ParseDuration(v)
-		if err != nil || d <= 0 || d > time.Hour {
+		if err != nil || d < time.Minute || d > time.Hour { // activity is kept per minute
 			writeError(w, http.StatusBadRequest, "window: want a duration from 1m to 1h, like 5m")
 			return
 		}

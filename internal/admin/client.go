@@ -27,7 +27,7 @@ type APIError struct {
 
 func (e *APIError) Error() string {
 	if e.Status == http.StatusUnauthorized {
-		return "the admin API refused the token (give --token, $WOOTGUARD_ADMIN_TOKEN or --config with admin.token)"
+		return "the admin API refused the token (give --token, $WOOTGUARD_ADMIN_TOKEN or --config FILE whose admin section has token_file or token)"
 	}
 	return fmt.Sprintf("admin API answered %d: %s", e.Status, e.Message)
 }

@@ -125,7 +125,7 @@ func operations(path string, doc *yaml.Node, f *File, getenv func(string) string
 	case f.Admin.TokenFile != "":
 		data, err := os.ReadFile(resolve(path, f.Admin.TokenFile))
 		if err != nil {
-			at("admin.token_file", "%v", err)
+			at("admin.token_file", "admin.token_file: %v", err)
 		}
 		o.AdminToken, o.AdminTokenSource = strings.TrimSpace(string(data)), "admin.token_file"
 		if err == nil && o.AdminToken == "" {

@@ -62,3 +62,12 @@ func TestOperationsErrorsInOnePass(t *testing.T) {
 		}
 	}
 }
+
+// A token file that cannot be read names the key, so a bare "open tok: no
+// such file" does not leave the operator guessing which file it meant.
+func TestAdminTokenFileMissing(t *testing.T) {
+	_, err := load(t, "admin: {token_file: missing-token}\n", nil)
+	if err == nil || !strings.Contains(err.Error(), "wootguard.yaml:1: admin.token_file: ") || !strings.Contains(err.Error(), "missing-token") {
+		t.Fatalf("got %v", err)
+	}
+}

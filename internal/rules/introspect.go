@@ -90,7 +90,9 @@ func (m *matcher) reads(info *RuleInfo) {
 		return
 	}
 	info.Present = appendNew(info.Present, m.present...)
+	info.Present = appendNew(info.Present, m.strPresent...) // string_param_*: the same params, read as Chatwoot's auth_param
 	info.Absent = appendNew(info.Absent, m.absent...)
+	info.Absent = appendNew(info.Absent, m.strAbsent...)
 	for _, h := range m.headers {
 		info.Headers = appendNew(info.Headers, h.name)
 	}

@@ -151,6 +151,12 @@ func New(o Options) (*Store, error) {
 	if err := s.client.ScriptLoad(ctx, scriptSource).Err(); err != nil {
 		o.Logger.Warn("redis store not answering at start: failure policy in force until it does",
 			"err", err.Error(), "on_error", o.OnError, "server", o.Detail)
+		// Open the breaker now, as after breakAfter failures: the store is
+		// unhealthy from the start, and the probe logs when Redis answers.
+		s.errs.Add(1)
+		s.lastErr, s.open, s.failures = err.Error(), true, breakAfter
+		s.probeStop, s.probeDone = make(chan struct{}), make(chan struct{})
+		go s.probe(s.probeStop, s.probeDone)
 	}
 	return s, nil
 }
