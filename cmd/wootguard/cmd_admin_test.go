@@ -134,7 +134,7 @@ fail2ban:
 	}
 	metrics, _ := io.ReadAll(mresp.Body)
 	mresp.Body.Close()
-	for _, want := range []string{"\nwootguard_maintenance_mode 1\n", "\nwootguard_unknown_clients_total 1\n", `wootguard_limit_refusals_total{limit="upgrades"} 0`} {
+	for _, want := range []string{"\nwootguard_maintenance_mode 1\n", "\nwootguard_unknown_clients_total 1\n", `wootguard_limit_refusals_total{limit="upgrades"} 0`, `wootguard_limit_refusals_total{limit="connections"} 0`} {
 		if !strings.Contains(string(metrics), want) {
 			t.Errorf("/metrics lacks %q", want)
 		}

@@ -83,8 +83,10 @@ Example:
 		fmt.Fprintf(env.Stderr, "wootguard serve: %v\n", err)
 		return 1
 	}
-	ln = gateway.LimitConns(ln, gateway.ConnLimits{Max: cfg.Limits.Connections, PerClient: cfg.Limits.ConnectionsPerClient,
+	conns := gateway.LimitConns(ln, gateway.ConnLimits{Max: cfg.Limits.Connections, PerClient: cfg.Limits.ConnectionsPerClient,
 		Trusted: gw.TrustedPeer, Logger: log})
+	ops.conns.Store(conns)
+	ln = conns
 	ln = ops.listener(ln)
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)

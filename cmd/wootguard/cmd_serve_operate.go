@@ -40,6 +40,7 @@ type operations struct {
 	adminSrv *admin.Server
 	running  atomic.Pointer[config.Gateway]
 	gw       atomic.Pointer[gateway.Gateway] // set once serve has built it; read at scrape time
+	conns    atomic.Pointer[gateway.ConnLimitListener]
 	wg       sync.WaitGroup
 }
 
@@ -67,9 +68,13 @@ func startOperations(ctx context.Context, cfg *config.Gateway, st store.Store, l
 				return nil, 0
 			}
 			r := g.Refused()
-			return map[string]uint64{"requests_per_client": r.RequestsPerClient, "buffered_bodies": r.BufferedBodies,
+			m := map[string]uint64{"requests_per_client": r.RequestsPerClient, "buffered_bodies": r.BufferedBodies,
 				"buffered_bodies_per_client": r.BufferedBodiesPerClient, "body_memory": r.BodyMemory,
-				"small_body_timeout": r.SlowBodies, "upgrades": r.Upgrades}, g.UnknownClients()
+				"small_body_timeout": r.SlowBodies, "upgrades": r.Upgrades}
+			if l := op.conns.Load(); l != nil {
+				m["connections"] = l.Refused() // limits.connections and a direct client's connections_per_client
+			}
+			return m, g.UnknownClients()
 		},
 	})
 	obs := gateway.Observers{op.metrics, op.activity}
