@@ -13,59 +13,7 @@ var _ store.Inspector = (*Store)(nil)
 // Peek implements store.Inspector: it evaluates program exactly as Run
 // would at now, reading counters and bans without changing any.
 func (s *Store) Peek(_ context.Context, now time.Time, program []store.Op, res *store.Result) error {
-	t := now.UnixNano()
-	res.Stop, res.StopAt, res.BanTTL = store.Completed, 0, 0
-	for i := range program {
-		res.Counts[i] = 0
-		res.Banned[i] = false
-	}
-	skipFailure, trusted := "", ""
-	for i := range program {
-		op := &program[i]
-		if trusted != "" && op.BanKey == trusted {
-			continue // a trusted pair, as in Run
-		}
-		switch op.Kind {
-		case store.OpTrustCheck:
-			if s.live(op.Key, t) {
-				res.Counts[i], trusted = 1, op.BanKey
-			}
-		case store.OpTrustSet:
-			res.Counts[i] = 1 // Run would set it; Peek writes nothing
-		case store.OpBanCheck:
-			if left := s.banLeft(op.BanKey, t); left > 0 {
-				if !op.Enforce {
-					res.Counts[i] = 1
-					skipFailure = op.BanKey
-					continue
-				}
-				res.Stop, res.StopAt, res.BanTTL = store.StopBanned, i, left
-				return nil
-			}
-		case store.OpFailure:
-			if op.BanKey == skipFailure {
-				continue
-			}
-			c := s.get(op.Key, t) + 1
-			res.Counts[i], res.Banned[i] = c, c >= op.Limit
-			if op.StopOnCount {
-				res.Stop, res.StopAt = store.StopFailed, i
-				return nil
-			}
-		case store.OpThrottle:
-			c, reset := s.peekThrottle(op, t)
-			res.Counts[i] = c
-			if i < len(res.Reset) {
-				res.Reset[i] = reset
-			}
-			if c > op.Limit && op.Enforce {
-				res.Stop, res.StopAt = store.StopThrottled, i
-				return nil
-			}
-		case store.OpCount:
-			res.Counts[i] = s.get(op.Key, t) + 1
-		}
-	}
+	s.run(now.UnixNano(), program, res, false)
 	return nil
 }
 

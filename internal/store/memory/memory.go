@@ -115,7 +115,14 @@ func (s *Store) shardFor(key string) *shard {
 
 // Run implements store.Store.
 func (s *Store) Run(_ context.Context, now time.Time, program []store.Op, res *store.Result) error {
-	t := now.UnixNano()
+	s.run(now.UnixNano(), program, res, true)
+	return nil
+}
+
+// run walks program with Rack::Attack's stop rules. With write false
+// (Inspector.Peek) it reads counters and bans without changing any: each
+// count is what the write would have returned.
+func (s *Store) run(t int64, program []store.Op, res *store.Result, write bool) {
 	res.Stop, res.StopAt, res.BanTTL, res.Now = store.Completed, 0, 0, time.Time{}
 	for i := range program {
 		res.Counts[i] = 0
@@ -141,34 +148,48 @@ func (s *Store) Run(_ context.Context, now time.Time, program []store.Op, res *s
 					continue
 				}
 				res.Stop, res.StopAt, res.BanTTL = store.StopBanned, i, left
-				return nil
+				return
 			}
 		case store.OpFailure:
 			if op.BanKey == skipFailure {
 				continue
 			}
-			res.Counts[i], res.Banned[i] = s.fail(op, t)
+			if write {
+				res.Counts[i], res.Banned[i] = s.fail(op, t)
+			} else {
+				c := s.get(op.Key, t) + 1
+				res.Counts[i], res.Banned[i] = c, c >= op.Limit
+			}
 			if op.StopOnCount {
 				res.Stop, res.StopAt = store.StopFailed, i
-				return nil
+				return
 			}
 		case store.OpThrottle:
-			c, reset := s.throttle(op, t)
+			var c int64
+			var reset time.Duration
+			if write {
+				c, reset = s.throttle(op, t)
+			} else {
+				c, reset = s.peekThrottle(op, t)
+			}
 			res.Counts[i] = c
 			if i < len(res.Reset) {
 				res.Reset[i] = reset
 			}
 			if c > op.Limit && op.Enforce {
 				res.Stop, res.StopAt = store.StopThrottled, i
-				return nil
+				return
 			}
 		case store.OpCount:
-			res.Counts[i] = s.incr(op.Key, op.TTL, t, op.Class, op.Group)
+			if write {
+				res.Counts[i] = s.incr(op.Key, op.TTL, t, op.Class, op.Group)
+			} else {
+				res.Counts[i] = s.get(op.Key, t) + 1
+			}
 		default:
-			res.Counts[i] = s.runTrust(op, t, &trusted)
+			res.Counts[i] = s.runTrust(op, t, &trusted, write)
 		}
 	}
-	return nil
 }
 
 // Fail implements store.Store.

@@ -8,8 +8,9 @@ import (
 
 // runTrust runs OpTrustCheck and OpTrustSet (store.go documents them). A
 // trust check that finds its key sets *trusted to the op's BanKey, so Run
-// skips the rule's later operations.
-func (s *Store) runTrust(op *store.Op, t int64, trusted *string) int64 {
+// skips the rule's later operations. Without write (Peek) a trust set
+// changes nothing.
+func (s *Store) runTrust(op *store.Op, t int64, trusted *string, write bool) int64 {
 	switch op.Kind {
 	case store.OpTrustCheck:
 		if s.live(op.Key, t) {
@@ -17,6 +18,9 @@ func (s *Store) runTrust(op *store.Op, t int64, trusted *string) int64 {
 			return 1
 		}
 	case store.OpTrustSet:
+		if !write {
+			return 1
+		}
 		sh := s.shardFor(op.Key)
 		sh.mu.Lock()
 		s.put(sh, op.Key, entry{count: 1, expires: t + int64(op.TTL)}, listID{class: store.ClassBan}, t) // losing it would lock a real user out
