@@ -325,7 +325,7 @@ func normalizeDiscriminator(b []byte, start int) []byte {
 	if !ascii {
 		// Ruby's downcase is Unicode-aware (KELVIN SIGN → k), so Devise
 		// sees one email where bytes would give several buckets.
-		lower := strings.ToLower(string(b[start:]))
+		lower := rubyDowncase(string(b[start:]))
 		b = append(b[:start], lower...)
 	}
 	// Keys can come from 64 KiB bodies and headers: long ones are kept as a
@@ -340,6 +340,14 @@ func normalizeDiscriminator(b []byte, start int) []byte {
 
 // maxDiscriminator is the longest key part kept as it is.
 const maxDiscriminator = 128
+
+// rubyDowncase is Ruby's String#downcase: Go's simple case mapping plus
+// the one unconditional full mapping of SpecialCasing, U+0130 (İ) to "i"
+// and a combining dot above; a bare "i" would put "İlker@" in the bucket
+// of another user than the one Devise looks up.
+func rubyDowncase(s string) string {
+	return strings.ToLower(strings.ReplaceAll(s, "\u0130", "i\u0307"))
+}
 
 func isRubySpace(c byte) bool {
 	return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r' || c == 0
