@@ -193,6 +193,7 @@ func appendDiscriminator(b []byte, rl *rule, r *Request, path string) ([]byte, b
 				continue
 			}
 			var v railsreq.Value
+			unparsed := false
 			switch src.kind {
 			case srcIP:
 				if r.IP.IsValid() {
@@ -223,7 +224,19 @@ func appendDiscriminator(b []byte, rl *rule, r *Request, path string) ([]byte, b
 			case srcAuthEmail:
 				v, found = chatwootAuthEmail(r)
 			case srcSuperAdminEmail:
-				v, found = chatwootSuperAdminEmail(r), true
+				var named bool
+				if v, named = chatwootSuperAdminEmail(r); !named {
+					// Fail closed: no one email names the user found.
+					b = append(b, Unparsed...)
+					b = append(b, ':')
+					b = appendIP(b, r.IP, src.bits)
+					unparsed = true
+				}
+				found = named
+			}
+			if unparsed {
+				found = true
+				break
 			}
 			if found {
 				v, found = applyMods(v, src.mods)
@@ -421,17 +434,23 @@ func chatwootAuthEmail(r *Request) (railsreq.Value, bool) {
 	return railsreq.Str(removeRubySpace(email)), true
 }
 
-// chatwootSuperAdminEmail is super_admin_login/email's older key:
-// params['email'].presence, then (a deliberate addition) the form's
-// super_admin[email], then .to_s.downcase.gsub(/\s+/, ”) — so a request
-// with neither is the one shared "" bucket, as in Chatwoot.
-func chatwootSuperAdminEmail(r *Request) railsreq.Value {
-	v, _ := r.view().Param("email")
-	if v.Blank() {
-		v, _ = r.view().Param("super_admin[email]")
+// chatwootSuperAdminEmail is super_admin_login/email's key: the form's
+// super_admin[email] when present, which Chatwoot's sessions controller
+// authenticates (SuperAdmin.find_by!(email: params[:super_admin][:email]));
+// else Chatwoot's own params['email'].presence; then .to_s without white
+// space — so a request with neither is the one shared "" bucket, as in
+// Chatwoot. A nested email that is an array or hash (find_by!'s SQL IN
+// finds the user any element names) is not named: false.
+func chatwootSuperAdminEmail(r *Request) (railsreq.Value, bool) {
+	v, _ := r.view().Param("super_admin[email]")
+	if v.Kind == railsreq.Array || v.Kind == railsreq.Hash {
+		return v, false
 	}
 	if v.Blank() {
-		return railsreq.Str("")
+		v, _ = r.view().Param("email")
 	}
-	return railsreq.Str(removeRubySpace(v.ToS()))
+	if v.Blank() {
+		return railsreq.Str(""), true
+	}
+	return railsreq.Str(removeRubySpace(v.ToS())), true
 }
