@@ -235,6 +235,7 @@ func (g *Gateway) serve(w *recordingWriter, r *http.Request, o *Options, rec *Re
 		})
 	}
 
+	joinRepeatedContentType(r.Header)
 	req := &rec.req
 	*req = rules.Request{Method: r.Method, Path: r.URL.EscapedPath(), RawQuery: r.URL.RawQuery, IP: client, Header: r.Header,
 		UnknownClient: !client.IsValid()}

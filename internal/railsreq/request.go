@@ -298,3 +298,10 @@ func (r *Request) InQuery(name string) bool {
 	}
 	return r.query.get(name) != nil
 }
+
+// RackReadsForm reports whether Rack parses this body as a form or
+// multipart (Rack::Request#POST): where Rack::MethodOverride reads
+// _method. The media type decides, never its parameters ("; x=json").
+func RackReadsForm(method, contentType string) bool {
+	return rackParsesForm(method, RackMediaType(contentType))
+}

@@ -13,10 +13,10 @@ import (
 	"fmt"
 	"net/netip"
 	"slices"
-	"strings"
 	"sync"
 	"time"
 
+	"github.com/wootguard/wootguard/internal/railsreq"
 	"github.com/wootguard/wootguard/internal/store"
 )
 
@@ -482,7 +482,7 @@ func (e *Engine) NeedsBodyFor(method, rawPath, rawQuery, contentType string) boo
 	r := &Request{Method: method, Path: rawPath, RawQuery: rawQuery}
 	path := r.NormalizedPath(e.opts.StripExtension)
 	// Rack::MethodOverride reads _method from form and multipart bodies.
-	overridable := method == "POST" && !strings.Contains(strings.ToLower(contentType), "json")
+	overridable := method == "POST" && railsreq.RackReadsForm(method, contentType)
 	for _, group := range [][]*rule{e.safelists, e.blocklists, e.bans, e.throttles, e.tracks} {
 		for _, rl := range group {
 			uses := rl.match != nil && rl.match.usesParams

@@ -89,4 +89,4 @@ func (e *Engine) CounterKeys(name, disc string, now time.Time) ([]string, bool) 
 
 // NormalizeKey is how a discriminator typed by an operator becomes the
 // one the engine stores: stripped and lower-cased.
-func NormalizeKey(s string) string { return strings.ToLower(strings.TrimSpace(s)) }
+func NormalizeKey(s string) string { return rubyDowncase(strings.TrimSpace(s)) }

@@ -193,6 +193,7 @@ func appendDiscriminator(b []byte, rl *rule, r *Request, path string) ([]byte, b
 				continue
 			}
 			var v railsreq.Value
+			unparsed := false
 			switch src.kind {
 			case srcIP:
 				if r.IP.IsValid() {
@@ -223,7 +224,19 @@ func appendDiscriminator(b []byte, rl *rule, r *Request, path string) ([]byte, b
 			case srcAuthEmail:
 				v, found = chatwootAuthEmail(r)
 			case srcSuperAdminEmail:
-				v, found = chatwootSuperAdminEmail(r), true
+				var named bool
+				if v, named = chatwootSuperAdminEmail(r); !named {
+					// Fail closed: no one email names the user found.
+					b = append(b, Unparsed...)
+					b = append(b, ':')
+					b = appendIP(b, r.IP, src.bits)
+					unparsed = true
+				}
+				found = named
+			}
+			if unparsed {
+				found = true
+				break
 			}
 			if found {
 				v, found = applyMods(v, src.mods)
@@ -325,7 +338,7 @@ func normalizeDiscriminator(b []byte, start int) []byte {
 	if !ascii {
 		// Ruby's downcase is Unicode-aware (KELVIN SIGN → k), so Devise
 		// sees one email where bytes would give several buckets.
-		lower := strings.ToLower(string(b[start:]))
+		lower := rubyDowncase(string(b[start:]))
 		b = append(b[:start], lower...)
 	}
 	// Keys can come from 64 KiB bodies and headers: long ones are kept as a
@@ -340,6 +353,14 @@ func normalizeDiscriminator(b []byte, start int) []byte {
 
 // maxDiscriminator is the longest key part kept as it is.
 const maxDiscriminator = 128
+
+// rubyDowncase is Ruby's String#downcase: Go's simple case mapping plus
+// the one unconditional full mapping of SpecialCasing, U+0130 (İ) to "i"
+// and a combining dot above; a bare "i" would put "İlker@" in the bucket
+// of another user than the one Devise looks up.
+func rubyDowncase(s string) string {
+	return strings.ToLower(strings.ReplaceAll(s, "\u0130", "i\u0307"))
+}
 
 func isRubySpace(c byte) bool {
 	return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r' || c == 0
@@ -413,17 +434,23 @@ func chatwootAuthEmail(r *Request) (railsreq.Value, bool) {
 	return railsreq.Str(removeRubySpace(email)), true
 }
 
-// chatwootSuperAdminEmail is super_admin_login/email's older key:
-// params['email'].presence, then (a deliberate addition) the form's
-// super_admin[email], then .to_s.downcase.gsub(/\s+/, ”) — so a request
-// with neither is the one shared "" bucket, as in Chatwoot.
-func chatwootSuperAdminEmail(r *Request) railsreq.Value {
-	v, _ := r.view().Param("email")
-	if v.Blank() {
-		v, _ = r.view().Param("super_admin[email]")
+// chatwootSuperAdminEmail is super_admin_login/email's key: the form's
+// super_admin[email] when present, which Chatwoot's sessions controller
+// authenticates (SuperAdmin.find_by!(email: params[:super_admin][:email]));
+// else Chatwoot's own params['email'].presence; then .to_s without white
+// space — so a request with neither is the one shared "" bucket, as in
+// Chatwoot. A nested email that is an array or hash (find_by!'s SQL IN
+// finds the user any element names) is not named: false.
+func chatwootSuperAdminEmail(r *Request) (railsreq.Value, bool) {
+	v, _ := r.view().Param("super_admin[email]")
+	if v.Kind == railsreq.Array || v.Kind == railsreq.Hash {
+		return v, false
 	}
 	if v.Blank() {
-		return railsreq.Str("")
+		v, _ = r.view().Param("email")
 	}
-	return railsreq.Str(removeRubySpace(v.ToS()))
+	if v.Blank() {
+		return railsreq.Str(""), true
+	}
+	return railsreq.Str(removeRubySpace(v.ToS())), true
 }

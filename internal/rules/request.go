@@ -111,8 +111,7 @@ func (r *Request) methodOverride() string {
 	if r.Method != "POST" {
 		return ""
 	}
-	if r.BodyUnread && r.Body == nil && BodyIsParsed(r.Method, r.Header.Get("Content-Type")) &&
-		!strings.Contains(strings.ToLower(r.Header.Get("Content-Type")), "json") {
+	if r.BodyUnread && r.Body == nil && railsreq.RackReadsForm(r.Method, r.Header.Get("Content-Type")) {
 		return ""
 	}
 	if m := r.view().MethodOverride(); m != r.Method {
