@@ -212,11 +212,19 @@ func (g *Gateway) bufferBody(w http.ResponseWriter, r *http.Request, o *Options,
 }
 
 // refuse answers a request the gateway will not handle and closes the
-// connection without reading what is left of the body (a slow client
+// connection without waiting for the rest of a slow body (a slow client
 // could otherwise hold it). reason names the limit for the log line ("":
 // the client's own fault, logged at debug).
+// refuseDrain is how long a refused request's remaining body may still
+// arrive before the connection is closed.
+const refuseDrain = time.Second
+
 func (g *Gateway) refuse(w http.ResponseWriter, r *http.Request, o *Options, status int, reason string, client netip.Addr, msg string) {
-	_ = http.NewResponseController(w).SetReadDeadline(time.Now())
+	// Give the rest of the body a moment, not its whole upload: the server
+	// drains what arrives (up to 256 KiB) and closes gracefully, so the
+	// client reads this answer instead of a reset, while a slow sender
+	// holds the connection for at most refuseDrain.
+	_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(refuseDrain))
 	h := w.Header()
 	h.Set("Connection", "close")
 	h.Set("Cache-Control", "no-store")

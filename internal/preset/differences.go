@@ -25,7 +25,7 @@ var Differences = []Difference{
 		"One host owns a whole /64: per-address keys let it rotate addresses forever."},
 	{"record-id-aliases", "Account (and conversation, agent) ids are any path segment Ruby's `to_i` reads as a number, keyed by it: `/accounts/09/` and `/accounts/9-x/` are account 9.",
 		"Rails' `Account.find` reads them so; Chatwoot's `\\d+` let each alias have its own bucket or none."},
-	{"super-admin-nested-email", "`super_admin_login/email` also reads `super_admin[email]`; with neither, the shared `\"\"` bucket stays.",
+	{"super-admin-nested-email", "`super_admin_login/email` keys `super_admin[email]` first (what the controller authenticates), else `email`; an array or hash there counts as `<unparsed>:CLIENT`; with neither, the shared `\"\"` bucket stays.",
 		"The super-admin form posts the nested name, so Chatwoot's rule never keyed on the email."},
 	{"fail-closed", "When Rails' params cannot be known (unparseable JSON, a malformed form, multipart or query, invalid UTF-8, a Content-Type Rails rejects), a rule that reads a param counts the request as `<unparsed>:CLIENT` and its param conditions hold.",
 		"Chatwoot's `auth_param` rescues to nil and skips the rule; a throttle must not be switched off by a body it cannot read."},
