@@ -61,6 +61,9 @@ func checkScanObject(t *testing.T, s string) {
 		}
 		return
 	}
+	if want == nil {
+		return // a JSON null: encoding/json leaves the map nil; it is no object, and scanObject rightly refuses it
+	}
 	if err != nil {
 		t.Fatalf("%q: %v, but encoding/json reads it", s, err)
 	}
