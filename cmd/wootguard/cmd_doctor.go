@@ -6,7 +6,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"net/netip"
 	"net/url"
 	"strconv"
 	"strings"
@@ -183,17 +182,12 @@ func (d *doctor) checkBypass(ctx context.Context, cw *url.URL, timeout time.Dura
 	if port == "" {
 		port = map[string]string{"http": "80", "https": "443"}[cw.Scheme]
 	}
-	addr, err := netip.ParseAddr(host)
-	if host == "localhost" {
-		addr, err = netip.MustParseAddr("127.0.0.1"), nil
-	}
-	if err == nil && addr.IsLoopback() {
+	if p, ok := loopbackPort(host, port, cw.Scheme); ok {
 		if msg := bypassWarning(host, port, cw.Scheme); msg != "" {
 			d.fail("bypass", "%s", msg)
 			return
 		}
-		p, _ := strconv.ParseUint(port, 10, 16)
-		if _, err := listeners.Listening(uint16(p)); err != nil {
+		if _, err := listeners.Listening(p); err != nil {
 			d.warn("bypass", "cannot tell whether port %s listens beyond the loopback: %v", port, err)
 			return
 		}

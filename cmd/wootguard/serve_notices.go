@@ -32,24 +32,12 @@ func startNotices(cfg *config.Gateway, log *slog.Logger) {
 // more than the loopback: then clients can reach Chatwoot directly and
 // bypass every rule. It reads the socket tables; it sends nothing.
 func bypassWarning(host, port, scheme string) string {
-	if port == "" {
-		port = map[string]string{"https": "443"}[scheme]
-		if port == "" {
-			port = "80"
-		}
-	}
-	a, err := netip.ParseAddr(host)
-	if host == "localhost" {
-		a, err = netip.MustParseAddr("127.0.0.1"), nil
-	}
-	if err != nil || !a.IsLoopback() {
+	p, ok := loopbackPort(host, port, scheme)
+	if !ok {
 		return "" // another host: only `wootguard doctor` can look from outside
 	}
-	p, err := strconv.ParseUint(port, 10, 16)
-	if err != nil {
-		return ""
-	}
-	exposed, err := listeners.Exposed(uint16(p))
+	port = strconv.Itoa(int(p))
+	exposed, err := listeners.Exposed(p)
 	if err != nil || len(exposed) == 0 {
 		return ""
 	}
@@ -64,4 +52,25 @@ func bypassWarning(host, port, scheme string) string {
 	return "Chatwoot's own port is reachable directly: something listens on " + strings.Join(where, ", ") +
 		", not only on the loopback, so clients can bypass wootguard. Bind Chatwoot to 127.0.0.1 (docker compose: '127.0.0.1:" + port + ":3000'; " +
 		"puma: -b tcp://127.0.0.1:" + port + ") or firewall the port; check with: wootguard doctor"
+}
+
+// loopbackPort returns the port of a URL's host and port (the scheme's
+// default when empty) when the host is this machine's loopback, whose
+// socket table wootguard can read.
+func loopbackPort(host, port, scheme string) (uint16, bool) {
+	if port == "" {
+		port = "80"
+		if scheme == "https" {
+			port = "443"
+		}
+	}
+	a, err := netip.ParseAddr(host)
+	if host == "localhost" {
+		a, err = netip.MustParseAddr("127.0.0.1"), nil
+	}
+	if err != nil || !a.IsLoopback() {
+		return 0, false
+	}
+	p, err := strconv.ParseUint(port, 10, 16)
+	return uint16(p), err == nil
 }
