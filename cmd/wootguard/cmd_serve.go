@@ -53,7 +53,7 @@ Example:
 		return 1
 	}
 	log := newLogger(env, cfg)
-	tuneGC(env.Getenv, cfg.MaxKeys, cfg.Limits.Connections, log)
+	gc := tuneGC(env.Getenv, cfg.MaxKeys, log)
 	for _, w := range cfg.Warnings {
 		logConfigWarning(log, w)
 	}
@@ -86,6 +86,7 @@ Example:
 	conns := gateway.LimitConns(ln, gateway.ConnLimits{Max: cfg.Limits.Connections, PerClient: cfg.Limits.ConnectionsPerClient,
 		Trusted: gw.TrustedPeer, Logger: log})
 	ops.conns.Store(conns)
+	go gc.followConnections(ctx, conns.Open)
 	ln = conns
 	ln = ops.listener(ln)
 	hup := make(chan os.Signal, 1)
