@@ -286,6 +286,7 @@ func sweepShard(sh *shard, t int64) {
 		}
 	}
 	sh.lastSweep = t
+	sh.shrink()
 }
 
 // Sweep deletes every expired key now.

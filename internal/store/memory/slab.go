@@ -173,3 +173,55 @@ func (sh *shard) release(i int32) {
 		sh.keys, sh.dead = sh.keys[:0], 0
 	}
 }
+
+// shrinkBelow is the share of the slab in use under which a sweep
+// rebuilds the shard smaller: after a spray has expired, its slab, index
+// and arena would otherwise stay at their peak size (as a Go map does).
+const shrinkBelow = 4
+
+// shrink rebuilds the shard with room for twice what is in use when less
+// than a quarter of its slab is, keeping each eviction list's order. It
+// costs O(shard), as the sweep that calls it does. The caller holds sh.mu.
+func (sh *shard) shrink() {
+	if cap(sh.entries) <= 64 || sh.n*shrinkBelow >= cap(sh.entries) {
+		return
+	}
+	old, oldKeys, oldSince := sh.entries, sh.keys, sh.since
+	sh.entries = make([]entry, 0, max(2*sh.n, 16))
+	sh.keys = make([]byte, 0, max(len(oldKeys)-sh.dead, 256))
+	sh.dead, sh.free, sh.since = 0, -1, map[int32]int64{}
+	size := minIndex
+	for size*3 < (sh.n+1)*4 {
+		size *= 2
+	}
+	sh.index = make([]int32, size)
+	mask := uint32(size - 1)
+	for n := range sh.lists {
+		l := &sh.lists[n]
+		prev := int32(-1)
+		for i := l.head; i >= 0; i = old[i].next {
+			e := old[i]
+			j := int32(len(sh.entries))
+			e.prev, e.next = prev, -1
+			if prev >= 0 {
+				sh.entries[prev].next = j
+			} else {
+				l.head = j
+			}
+			k := oldKeys[e.keyOff : e.keyOff+e.keyLen]
+			e.keyOff = uint32(len(sh.keys))
+			sh.keys = append(sh.keys, k...)
+			if e.flags&banned != 0 {
+				sh.since[j] = oldSince[i]
+			}
+			sh.entries = append(sh.entries, e)
+			pos := e.hash & mask
+			for sh.index[pos] != 0 {
+				pos = (pos + 1) & mask
+			}
+			sh.index[pos] = j + 1
+			prev = j
+		}
+		l.tail = prev
+	}
+}

@@ -197,3 +197,60 @@ func TestSlabUnderEviction(t *testing.T) {
 		t.Fatalf("the last sprayed key counts %d, want 2", c)
 	}
 }
+
+// listOrder returns each eviction list's keys, most recently used first.
+func listOrder(sh *shard) map[listID][]string {
+	out := map[listID][]string{}
+	for n := range sh.lists {
+		for i := sh.lists[n].head; i >= 0; i = sh.entries[i].next {
+			out[sh.lists[n].id] = append(out[sh.lists[n].id], string(sh.key(&sh.entries[i])))
+		}
+	}
+	return out
+}
+
+// TestSweepShrinksAfterASpray: once a spray's keys have expired, the
+// sweep gives their room back (the slab, index and arena are rebuilt for
+// what is left) and what is left keeps its counts, bans and eviction order.
+func TestSweepShrinksAfterASpray(t *testing.T) {
+	s := New(Options{MaxKeys: 100_000, Shards: 1, SweepEvery: -1})
+	defer s.Close()
+	thr := func(key, group string, ttl time.Duration) store.Op {
+		return store.Op{Kind: store.OpThrottle, Key: key, TTL: ttl, Limit: 1 << 40, Class: store.ClassSecurity, Group: group, Enforce: true}
+	}
+	now := t0
+	for i := range 20 {
+		run(t, s, now, thr(fmt.Sprint("login/ip:", i), "login/ip", time.Hour))
+		run(t, s, now, thr(fmt.Sprint("login/email:", i), "login/email", time.Hour))
+	}
+	run(t, s, now, store.Op{Kind: store.OpFailure, Key: "f", TTL: time.Hour, Limit: 1, BanKey: "ban", BanTTL: time.Hour})
+	for i := range 20_000 {
+		run(t, s, now, thr(fmt.Sprint("req/ip:10.0.", i), "req/ip", time.Minute))
+	}
+	for i := 0; i < 20; i += 3 { // a different order than insertion
+		now = now.Add(time.Second)
+		run(t, s, now, thr(fmt.Sprint("login/ip:", i), "login/ip", time.Hour))
+	}
+	sh := &s.shards[0]
+	peak := cap(sh.entries)
+	before := listOrder(sh)
+	delete(before, listID{store.ClassSecurity, "req/ip"})
+	s.Sweep(now.Add(2 * time.Minute))
+	checkShards(t, s)
+	if s.Len() != 42 || cap(sh.entries) > 2*42 || len(sh.index) > 128 || cap(sh.keys) > 1024 {
+		t.Fatalf("after the sweep: %d keys, slab cap %d (peak %d), index %d, arena %d", s.Len(), cap(sh.entries), peak, len(sh.index), cap(sh.keys))
+	}
+	after := listOrder(sh)
+	if fmt.Sprint(after) != fmt.Sprint(before) {
+		t.Fatalf("eviction order changed:\n%v\n%v", before, after)
+	}
+	if c := s.get("login/ip:3", now.UnixNano()); c != 2 {
+		t.Fatalf("login/ip:3 = %d, want 2", c)
+	}
+	if s.banLeft("ban", now.UnixNano()) <= 0 {
+		t.Fatal("the ban was lost")
+	}
+	if bans, _ := s.Bans(t.Context(), now, ""); len(bans) != 1 || !bans[0].Since.Equal(t0) {
+		t.Fatalf("bans %+v", bans)
+	}
+}
