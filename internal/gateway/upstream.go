@@ -76,6 +76,9 @@ func (g *Gateway) exchange(w *recordingWriter, r *http.Request, info *reqInfo, c
 	}()
 	read0, written0 := c.io.read, c.io.written
 	stale := func(e error) (error, bool) {
+		if hasBody {
+			return e, false // never sent twice (and c.io.written is the sender's)
+		}
 		var ne net.Error
 		timeout := errors.As(e, &ne) && ne.Timeout()
 		nothingRead := c.io.read == read0
