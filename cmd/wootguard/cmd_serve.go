@@ -78,6 +78,7 @@ Example:
 	defer func() { stopOps(); ops.wait() }()
 	opts.Observer = ops.observer
 	gw := gateway.New(opts)
+	defer gw.Close() // after Serve: in-flight requests have finished
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
 		fmt.Fprintf(env.Stderr, "wootguard serve: %v\n", err)
