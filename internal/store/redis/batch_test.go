@@ -110,3 +110,50 @@ func TestQueuedCallsKeepTheirTimeout(t *testing.T) {
 		t.Fatalf("stats %+v: want 32 fallbacks and the breaker open", s)
 	}
 }
+
+// TestBatchedCallsOnCluster: on a Redis Cluster a pipeline of calls goes
+// to the one primary holding the {prefix} slot, and every call is counted
+// there once.
+func TestBatchedCallsOnCluster(t *testing.T) {
+	nodes := redistest.Cluster(t, 3)
+	addrs := make([]string, len(nodes))
+	for i, n := range nodes {
+		addrs[i] = n.Addr()
+	}
+	c, detail, err := redis.NewClient(redis.ClientOptions{ClusterNodes: addrs, Timeout: 2 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := redis.New(redis.Options{Client: c, Detail: detail, Timeout: 2 * time.Second, OnError: redis.OnErrorDeny})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	for _, n := range nodes {
+		n.Do("client", "pause", 300)
+	}
+	counts, errs := decideConcurrently(st, 64, throttle(10))
+	for _, err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	slices.Sort(counts)
+	for i, c := range counts {
+		if c != int64(i+1) {
+			t.Fatalf("counts %v: want each of 1..64 once", counts)
+		}
+	}
+	if s := st.Stats(); s.RoundTrips != 64 || s.Pipelines >= 64 {
+		t.Fatalf("stats %+v: want 64 calls in fewer round trips", s)
+	}
+	holders := 0
+	for _, n := range nodes {
+		if keys, _ := n.Do("keys", "{wootguard}:*").([]any); len(keys) > 0 {
+			holders++
+		}
+	}
+	if holders != 1 {
+		t.Fatalf("wootguard keys on %d nodes, want 1", holders)
+	}
+}
