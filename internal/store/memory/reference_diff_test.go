@@ -24,9 +24,10 @@ import (
 // the empty key, keys that differ only in their last byte, keys of
 // kilobytes (the arena compacts often), keys sharing prefixes (Reset).
 type diffGen struct {
-	rng  *rand.Rand
-	pool []string
-	now  int64
+	rng     *rand.Rand
+	pool    []string
+	now     int64
+	partner map[string]string // with colliding keys (useCollisions): the other key of each pair
 }
 
 func newDiffGen(seed uint64, poolSize int) *diffGen {
@@ -36,6 +37,28 @@ func newDiffGen(seed uint64, poolSize int) *diffGen {
 		g.pool = append(g.pool, fmt.Sprintf("k%d:%s", i, strings.Repeat("y", i%53)))
 	}
 	return g
+}
+
+// useCollisions replaces the pool with pairs of keys that have the same
+// shard and the same 32-bit hash in s, and makes every operation use pool
+// keys as they are (a prefix would change the hash): a failure's ban is
+// the partner of its counter.
+func (g *diffGen) useCollisions(t *testing.T, s *Store, pairs int) {
+	g.pool, g.partner = collidingKeys(t, s, pairs), map[string]string{}
+	for i := 0; i < len(g.pool); i += 2 {
+		g.partner[g.pool[i]], g.partner[g.pool[i+1]] = g.pool[i+1], g.pool[i]
+	}
+}
+
+// k is the key of a kind (its prefix) for discriminator d.
+func (g *diffGen) k(prefix, d string) string {
+	switch {
+	case g.partner == nil:
+		return prefix + d
+	case prefix == "b:":
+		return g.partner[d]
+	}
+	return d
 }
 
 func (g *diffGen) disc() string { return g.pool[g.rng.IntN(len(g.pool))] }
@@ -60,31 +83,35 @@ func (g *diffGen) op() store.Op {
 	d := g.disc()
 	switch g.rng.IntN(9) {
 	case 0:
-		return store.Op{Kind: store.OpCount, Key: g.crossPrefix() + d, TTL: g.ttl(), Class: g.class(), Group: g.group()}
+		return store.Op{Kind: store.OpCount, Key: g.k(g.crossPrefix(), d), TTL: g.ttl(), Class: g.class(), Group: g.group()}
 	case 1, 2:
-		return store.Op{Kind: store.OpThrottle, Key: "t:" + d, TTL: g.ttl(), Limit: int64(1 + g.rng.IntN(4)), Enforce: g.rng.IntN(2) == 0, Class: g.class(), Group: g.group()}
+		return store.Op{Kind: store.OpThrottle, Key: g.k("t:", d), TTL: g.ttl(), Limit: int64(1 + g.rng.IntN(4)), Enforce: g.rng.IntN(2) == 0, Class: g.class(), Group: g.group()}
 	case 3:
 		period := []int64{1, 2, 10}[g.rng.IntN(3)]
 		unix := g.now / int64(time.Second)
-		return store.Op{Kind: store.OpThrottle, Algorithm: store.SlidingWindow, Key: "sw:" + strconv.FormatInt(unix/period, 10) + ":" + d, WindowAt: 3,
+		key, at := "sw:"+strconv.FormatInt(unix/period, 10)+":"+d, 3
+		if g.partner != nil {
+			key, at = d, 0
+		}
+		return store.Op{Kind: store.OpThrottle, Algorithm: store.SlidingWindow, Key: key, WindowAt: at,
 			Period: period, TTL: time.Duration(period) * time.Second, Limit: int64(1 + g.rng.IntN(4)), Enforce: g.rng.IntN(2) == 0, Class: g.class(), Group: g.group()}
 	case 4:
-		return store.Op{Kind: store.OpThrottle, Algorithm: store.GCRA, Key: "g:" + d, Period: int64(1 + g.rng.IntN(10)), Rate: int64(1 + g.rng.IntN(5)),
+		return store.Op{Kind: store.OpThrottle, Algorithm: store.GCRA, Key: g.k("g:", d), Period: int64(1 + g.rng.IntN(10)), Rate: int64(1 + g.rng.IntN(5)),
 			Limit: int64(1 + g.rng.IntN(5)), Enforce: g.rng.IntN(2) == 0, Class: g.class(), Group: g.group()}
 	case 5, 6:
-		op := store.Op{Kind: store.OpFailure, Key: "f:" + d, TTL: g.ttl(), Limit: int64(1 + g.rng.IntN(3)), BanKey: "b:" + d,
+		op := store.Op{Kind: store.OpFailure, Key: g.k("f:", d), TTL: g.ttl(), Limit: int64(1 + g.rng.IntN(3)), BanKey: g.k("b:", d),
 			BanTTL: []time.Duration{time.Second, 5 * time.Second, time.Minute}[g.rng.IntN(3)], StopOnCount: g.rng.IntN(2) == 0, Class: g.class(), Group: g.group()}
 		if g.rng.IntN(2) == 0 {
-			op.HistoryKey, op.HistoryTTL, op.BanFactor, op.BanMaxTTL = "h:"+d, 30*time.Second, 2, time.Hour
+			op.HistoryKey, op.HistoryTTL, op.BanFactor, op.BanMaxTTL = g.k("h:", d), 30*time.Second, 2, time.Hour
 		}
 		return op
 	case 7:
-		return store.Op{Kind: store.OpBanCheck, BanKey: "b:" + d, Enforce: g.rng.IntN(3) != 0}
+		return store.Op{Kind: store.OpBanCheck, BanKey: g.k("b:", d), Enforce: g.rng.IntN(3) != 0}
 	default:
 		if g.rng.IntN(2) == 0 {
-			return store.Op{Kind: store.OpTrustCheck, Key: "tr:" + d, BanKey: "b:" + d}
+			return store.Op{Kind: store.OpTrustCheck, Key: g.k("tr:", d), BanKey: g.k("b:", d)}
 		}
-		return store.Op{Kind: store.OpTrustSet, Key: []string{"tr:", "b:"}[g.rng.IntN(2)] + d, TTL: g.ttl()}
+		return store.Op{Kind: store.OpTrustSet, Key: g.k([]string{"tr:", "b:"}[g.rng.IntN(2)], d), TTL: g.ttl()}
 	}
 }
 
@@ -184,12 +211,15 @@ func compareStores(t *testing.T, step int, s *Store, ref *refStore) {
 }
 
 // diffRun drives both stores for steps random steps.
-func diffRun(t *testing.T, g *diffGen, maxKeys, shards, steps int) {
+func diffRun(t *testing.T, g *diffGen, maxKeys, shards, steps, collisions int) {
 	opts := Options{MaxKeys: maxKeys, Shards: shards, SweepEvery: -1, Now: func() time.Time { return time.Unix(0, g.now) }}
 	s, ref := New(opts), newRefStore(opts)
 	defer s.Close()
 	defer ref.Close()
 	ref.seed = s.seed // the same keys in the same shards
+	if collisions > 0 {
+		g.useCollisions(t, s, collisions)
+	}
 	ctx := context.Background()
 	for step := range steps {
 		now := time.Unix(0, g.now)
@@ -218,7 +248,7 @@ func diffRun(t *testing.T, g *diffGen, maxKeys, shards, steps int) {
 				t.Fatalf("step %d: Fail %+v = %d %v, want %d %v", step, op, c1, b1, c2, b2)
 			}
 		case r < 78:
-			keys := []string{g.disc(), "t:" + g.disc(), "b:" + g.disc(), "f:" + g.disc()}
+			keys := []string{g.disc(), g.k("t:", g.disc()), g.k("b:", g.disc()), g.k("f:", g.disc())}
 			n1, _ := s.Delete(ctx, keys...)
 			n2, _ := ref.Delete(ctx, keys...)
 			if n1 != n2 {
@@ -262,15 +292,17 @@ func diffRun(t *testing.T, g *diffGen, maxKeys, shards, steps int) {
 // past every lifetime so sweeps rebuild shards; the answers and the
 // state must match the old implementation's.
 func TestSlabMatchesTheMapImplementation(t *testing.T) {
-	for _, c := range []struct{ maxKeys, shards, pool, steps int }{
-		{8, 1, 20, 20_000},
-		{40, 1, 60, 20_000},
-		{40, 3, 200, 20_000},
-		{300, 2, 2000, 12_000},
-		{1000, 1, 400, 8_000},
+	for _, c := range []struct{ maxKeys, shards, pool, steps, collisions int }{
+		{8, 1, 20, 20_000, 0},
+		{40, 1, 60, 20_000, 0},
+		{40, 3, 200, 20_000, 0},
+		{300, 2, 2000, 12_000, 0},
+		{1000, 1, 400, 8_000, 0},
+		{12, 1, 0, 10_000, 10}, // every key shares its 32-bit hash with another
+		{100, 2, 0, 10_000, 16},
 	} {
-		t.Run(fmt.Sprintf("max%d-shards%d-pool%d", c.maxKeys, c.shards, c.pool), func(t *testing.T) {
-			diffRun(t, newDiffGen(uint64(c.maxKeys*31+c.shards), c.pool), c.maxKeys, c.shards, c.steps)
+		t.Run(fmt.Sprintf("max%d-shards%d-pool%d-collisions%d", c.maxKeys, c.shards, c.pool, c.collisions), func(t *testing.T) {
+			diffRun(t, newDiffGen(uint64(c.maxKeys*31+c.shards), c.pool), c.maxKeys, c.shards, c.steps, c.collisions)
 		})
 	}
 }
