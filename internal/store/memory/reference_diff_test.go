@@ -2,9 +2,12 @@ package memory
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"maps"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -210,6 +213,50 @@ func compareStores(t *testing.T, step int, s *Store, ref *refStore) {
 	}
 }
 
+// readSnapshot returns the entries of the snapshot at path by key.
+func readSnapshot(t *testing.T, path string) []snapshotEntry {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var f snapshotFile
+	if err := json.Unmarshal(data, &f); err != nil {
+		t.Fatal(err)
+	}
+	slices.SortFunc(f.Entries, func(a, b snapshotEntry) int { return strings.Compare(a.Key, b.Key) })
+	return f.Entries
+}
+
+// compareSnapshots fails unless s and ref write the same snapshot, and
+// loading it into a store half as big (which evicts while loading) gives
+// the same store in both implementations.
+func compareSnapshots(t *testing.T, step int, s *Store, ref *refStore, dir string, smaller Options) {
+	t.Helper()
+	mine, theirs := filepath.Join(dir, "slab"), filepath.Join(dir, "ref")
+	if err := s.SaveSnapshot(mine); err != nil {
+		t.Fatal(err)
+	}
+	if err := ref.SaveSnapshot(theirs); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := readSnapshot(t, mine), readSnapshot(t, theirs); !slices.Equal(got, want) {
+		t.Fatalf("step %d: snapshot\n got %+v\nwant %+v", step, got, want)
+	}
+	s2, ref2 := New(smaller), newRefStore(smaller)
+	defer s2.Close()
+	defer ref2.Close()
+	ref2.seed = s2.seed
+	now := smaller.Now()
+	n1, d1, err1 := s2.load(mine, now)
+	n2, d2, err2 := ref2.load(mine, now)
+	if n1 != n2 || d1 != d2 || err1 != nil || err2 != nil {
+		t.Fatalf("step %d: loaded %d %d %v, want %d %d %v", step, n1, d1, err1, n2, d2, err2)
+	}
+	compareStores(t, step, s2, ref2)
+	checkShards(t, s2)
+}
+
 // diffRun drives both stores for steps random steps.
 func diffRun(t *testing.T, g *diffGen, maxKeys, shards, steps, collisions int) {
 	opts := Options{MaxKeys: maxKeys, Shards: shards, SweepEvery: -1, Now: func() time.Time { return time.Unix(0, g.now) }}
@@ -221,6 +268,7 @@ func diffRun(t *testing.T, g *diffGen, maxKeys, shards, steps, collisions int) {
 		g.useCollisions(t, s, collisions)
 	}
 	ctx := context.Background()
+	dir := t.TempDir()
 	for step := range steps {
 		now := time.Unix(0, g.now)
 		switch r := g.rng.IntN(100); {
@@ -274,6 +322,8 @@ func diffRun(t *testing.T, g *diffGen, maxKeys, shards, steps, collisions int) {
 			if fmt.Sprint(b1) != fmt.Sprint(b2) {
 				t.Fatalf("step %d: Bans(%q)\n got %v\nwant %v", step, p, b1, b2)
 			}
+		case r < 85 && g.rng.IntN(5) == 0: // a snapshot is synced to disk: not too often
+			compareSnapshots(t, step, s, ref, dir, Options{MaxKeys: max(maxKeys/2, 1), Shards: shards, SweepEvery: -1, Now: opts.Now})
 		default:
 			g.step()
 		}
