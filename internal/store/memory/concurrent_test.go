@@ -26,7 +26,7 @@ func TestConcurrentRebuildsKeepCounts(t *testing.T) {
 	s := New(Options{MaxKeys: 1 << 20, Shards: 2, SweepEvery: time.Millisecond, Now: now})
 	defer s.Close()
 	ctx := context.Background()
-	const counters, sprays = 6, 20
+	const counters, sprays = 6, 12
 	var rounds atomic.Int64
 	var hits [counters][7]int64
 	var wg sync.WaitGroup
@@ -54,7 +54,7 @@ func TestConcurrentRebuildsKeepCounts(t *testing.T) {
 				return
 			default:
 			}
-			for i := range 2000 {
+			for i := range 1000 {
 				k := fmt.Sprintf("spray:%d:%d:%s", round, i, strings.Repeat("s", i%200))
 				s.Run(ctx, now(), []store.Op{{Kind: store.OpCount, Key: k, TTL: time.Second, Class: store.ClassObserve, Group: "spray"}}, &res)
 			}

@@ -259,6 +259,9 @@ func compareSnapshots(t *testing.T, step int, s *Store, ref *refStore, dir strin
 
 // diffRun drives both stores for steps random steps.
 func diffRun(t *testing.T, g *diffGen, maxKeys, shards, steps, collisions int) {
+	if raceEnabled {
+		steps /= 5
+	}
 	opts := Options{MaxKeys: maxKeys, Shards: shards, SweepEvery: -1, Now: func() time.Time { return time.Unix(0, g.now) }}
 	s, ref := New(opts), newRefStore(opts)
 	defer s.Close()
