@@ -48,7 +48,7 @@ type refStore struct {
 	closeOnce   sync.Once
 }
 
-// New returns a refStore and starts its background sweeper (stopped by Close).
+// newRefStore returns a refStore and starts its background sweeper (stopped by Close).
 func newRefStore(o Options) *refStore {
 	if o.MaxKeys <= 0 {
 		o.MaxKeys = 1_000_000
