@@ -186,8 +186,10 @@ func TestClientModes(t *testing.T) {
 	sock := t.TempDir() + "/redis.sock"
 	srv := redistest.Start(t, "requirepass s3cret", "unixsocket "+sock, "unixsocketperm 700")
 	for _, o := range []redis.ClientOptions{
-		{URL: "redis://" + srv.Addr(), Password: "s3cret", DB: 3},
-		{URL: "unix://" + sock + "?db=3", Password: "s3cret", DB: -1},
+		// Timeout 1s: the 50 ms default timed out the script load at
+		// start on a loaded box.
+		{URL: "redis://" + srv.Addr(), Password: "s3cret", DB: 3, Timeout: time.Second},
+		{URL: "unix://" + sock + "?db=3", Password: "s3cret", DB: -1, Timeout: time.Second},
 	} {
 		c, detail, err := redis.NewClient(o)
 		if err != nil {
