@@ -250,6 +250,12 @@ func (p *jsonScanner) number() bool {
 func (p *jsonScanner) str() bool {
 	p.i++
 	for p.i < len(p.s) {
+		for p.i < len(p.s) && !strSpecial[p.s[p.i]] {
+			p.i++ // the common case, one table look-up a byte
+		}
+		if p.i >= len(p.s) {
+			break
+		}
 		c := p.s[p.i]
 		switch {
 		case c == '"':
@@ -290,6 +296,16 @@ func (p *jsonScanner) str() bool {
 	}
 	return false
 }
+
+// strSpecial marks the bytes str must look at: '"', '\\' and the control
+// characters.
+var strSpecial = func() (t [256]bool) {
+	for c := range 0x20 {
+		t[c] = true
+	}
+	t['"'], t['\\'] = true, true
+	return t
+}()
 
 func (p *jsonScanner) hex4(at int) (rune, bool) {
 	if at+4 > len(p.s) {

@@ -248,6 +248,9 @@ type scratch struct {
 	// its own strings).
 	keys        []byte
 	keySpans    []keySpan
+	win         int64    // the last window number appendWindow formatted
+	winBuf      [20]byte // and its digits
+	winDigits   int      // 0: none yet this decision
 	plainTracks []Event
 	ops         []store.Op
 	rules       []*rule
@@ -298,7 +301,7 @@ func (e *Engine) decide(ctx context.Context, now time.Time, r *Request, tr *trac
 	sc := e.pool.Get().(*scratch)
 	defer e.pool.Put(sc)
 	sc.ops, sc.rules, sc.discs, sc.plainTracks = sc.ops[:0], sc.rules[:0], sc.discs[:0], sc.plainTracks[:0]
-	sc.keys, sc.keySpans = sc.keys[:0], sc.keySpans[:0]
+	sc.keys, sc.keySpans, sc.winDigits = sc.keys[:0], sc.keySpans[:0], 0
 	unix := now.Unix()
 
 	add := func(rl *rule, op store.Op, disc string) {

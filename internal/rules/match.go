@@ -170,7 +170,7 @@ func (e *Engine) appendCounterKey(sc *scratch, unix int64, rl *rule, r *Request,
 	start := len(sc.keys)
 	b := append(sc.keys, e.opts.Prefix...)
 	b = append(b, ':')
-	b = strconv.AppendInt(b, unix/rl.period, 10)
+	b = sc.appendWindow(b, unix/rl.period)
 	b = append(b, ':')
 	b = append(b, rl.countNS...)
 	b = append(b, ':')
@@ -182,6 +182,16 @@ func (e *Engine) appendCounterKey(sc *scratch, unix int64, rl *rule, r *Request,
 	}
 	sc.keys = b
 	return keySpan{key: start, disc: head, end: len(b)}, true
+}
+
+// appendWindow appends the window number w, formatted once per decision
+// for the rules that share a period (req/ip and the MFA throttles, …).
+func (sc *scratch) appendWindow(b []byte, w int64) []byte {
+	if sc.winDigits == 0 || sc.win != w {
+		d := strconv.AppendInt(sc.winBuf[:0], w, 10)
+		sc.win, sc.winDigits = w, len(d)
+	}
+	return append(b, sc.winBuf[:sc.winDigits]...)
 }
 
 // appendDiscriminator appends rl's key for r to b, normalized like
