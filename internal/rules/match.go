@@ -227,8 +227,11 @@ func appendDiscriminator(b []byte, rl *rule, r *Request, path string) ([]byte, b
 				}
 				continue
 			}
-			if src.kind == srcAuthEmail && len(src.mods) == 0 {
+			if src.kind == srcAuthEmail && len(src.mods) == 0 && r.want != nil {
 				// Never a secret (appendKeyValue appends it as it is).
+				// Only with the engine's targeted read (r.want): a request
+				// read before Decide takes chatwootAuthEmail, the reference
+				// TestDecideTargetedJSONMatchesFullParse compares with.
 				if nb, ok := appendAuthEmail(b, r); ok {
 					b, found = nb, true
 					break
