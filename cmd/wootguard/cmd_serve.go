@@ -53,7 +53,7 @@ Example:
 		return 1
 	}
 	log := newLogger(env, cfg)
-	tuneGC(env.Getenv, cfg.MaxKeys, cfg.Limits.Connections, log)
+	gc := tuneGC(env.Getenv, cfg.MaxKeys, log)
 	for _, w := range cfg.Warnings {
 		logConfigWarning(log, w)
 	}
@@ -78,6 +78,7 @@ Example:
 	defer func() { stopOps(); ops.wait() }()
 	opts.Observer = ops.observer
 	gw := gateway.New(opts)
+	defer gw.Close() // after Serve: in-flight requests have finished
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
 		fmt.Fprintf(env.Stderr, "wootguard serve: %v\n", err)
@@ -86,6 +87,7 @@ Example:
 	conns := gateway.LimitConns(ln, gateway.ConnLimits{Max: cfg.Limits.Connections, PerClient: cfg.Limits.ConnectionsPerClient,
 		Trusted: gw.TrustedPeer, Logger: log})
 	ops.conns.Store(conns)
+	go gc.followConnections(ctx, conns.Open)
 	ln = conns
 	ln = ops.listener(ln)
 	hup := make(chan os.Signal, 1)

@@ -6,15 +6,13 @@ package gateway
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"errors"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
-	"net/http/httputil"
 	"net/netip"
 	"net/url"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -53,6 +51,9 @@ type Options struct {
 	// client connections: a smaller pool closes and redials upstream
 	// connections under load (a TCP handshake per request).
 	UpstreamIdleConns int
+	// UpstreamTLS configures connections to an https upstream (nil: the
+	// system's roots). Only HTTP/1.1 is ever negotiated.
+	UpstreamTLS *tls.Config
 }
 
 // DefaultUpstreamIdleConns is the idle upstream pool when
@@ -63,7 +64,7 @@ const DefaultUpstreamIdleConns = 1024
 type Gateway struct {
 	state          atomic.Pointer[Options]
 	warnLocalProxy sync.Once
-	proxy          *httputil.ReverseProxy
+	pool           *upstreamPool // connections to Chatwoot
 	log            *slog.Logger
 	loopbackNotice sync.Once // noticeLoopbackSafelist
 	unknown        unknownClients
@@ -80,9 +81,7 @@ var spoofable = map[string]bool{"Forwarded": true, "X-Forwarded-For": true, "X-F
 	// cookies, redirect URLs).
 	"X-Forwarded-Ssl": true, "X-Forwarded-Port": true, "X-Forwarded-Scheme": true, "Front-End-Https": true}
 
-type ctxKey struct{}
-
-// reqInfo travels with a request from ServeHTTP to the proxy hooks.
+// reqInfo travels with a request from ServeHTTP to the upstream client.
 type reqInfo struct {
 	client  netip.Addr
 	proto   string
@@ -106,49 +105,19 @@ func New(o Options) *Gateway {
 	g := &Gateway{log: o.Logger}
 	g.state.Store(&o)
 	g.sampler.Store(newRefusalSampler(o.RefusalLogLimit, o.Logger))
-	tr := http.DefaultTransport.(*http.Transport).Clone()
-	tr.DialContext = (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext
-	tr.ResponseHeaderTimeout = o.UpstreamTimeout
 	idle := o.UpstreamIdleConns
 	if idle <= 0 {
 		idle = DefaultUpstreamIdleConns
 	}
-	tr.MaxIdleConns, tr.MaxIdleConnsPerHost = idle, idle
-	// Close idle connections before Puma does (persistent_timeout, 20 s):
-	// a request sent as Puma closes one fails, and a POST is not retried.
-	tr.IdleConnTimeout = 15 * time.Second
-	// A proxy passes Accept-Encoding through as the client sent it; the
-	// transport must not add gzip and then inflate Chatwoot's answer.
-	tr.DisableCompression = true
-	tr.Proxy = nil // never send Chatwoot traffic through an environment proxy
-	upstream := o.Upstream
-	g.proxy = &httputil.ReverseProxy{
-		Transport:      tr,
-		Rewrite:        func(pr *httputil.ProxyRequest) { rewrite(pr, upstream) },
-		ModifyResponse: g.modifyResponse,
-		ErrorHandler:   g.proxyError,
-		ErrorLog:       slog.NewLogLogger(o.Logger.Handler(), slog.LevelWarn),
-		BufferPool:     &bufferPool{},
-	}
+	g.pool = newUpstreamPool(o.Upstream, idle, o.UpstreamTLS)
 	return g
 }
 
-// bufferPool reuses the proxy's 32 KiB copy buffers, which it would
-// otherwise allocate for every response (most of its garbage).
-type bufferPool struct{ p sync.Pool }
-
-func (b *bufferPool) Get() []byte {
-	if buf, ok := b.p.Get().(*[32 << 10]byte); ok {
-		return buf[:]
-	}
-	return make([]byte, 32<<10)
-}
-
-// Put keeps the array pointer (&buf would allocate on every Put).
-func (b *bufferPool) Put(buf []byte) {
-	if len(buf) == 32<<10 {
-		b.p.Put((*[32 << 10]byte)(buf))
-	}
+// Close closes the idle connections to Chatwoot (those of requests still
+// in flight close as they end). Call it after Serve has returned.
+func (g *Gateway) Close() error {
+	g.pool.close()
+	return nil
 }
 
 // Swap replaces the rules and response options of a running gateway. The
@@ -321,73 +290,41 @@ func (g *Gateway) serve(w *recordingWriter, r *http.Request, o *Options, rec *Re
 		dropUpgrade(r.Header)
 	}
 	rec.Forwarded, rec.upstreamStart = true, o.Now()
-	g.proxy.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), ctxKey{}, info)))
+	g.forward(w, r, info)
 }
 
-// rewrite builds the upstream request: Chatwoot sees one clean
-// X-Forwarded-For (the client), so its own throttles key on real users and
-// no client can pick its key or claim to be 127.0.0.1.
-func rewrite(pr *httputil.ProxyRequest, upstream *url.URL) {
-	pr.SetURL(upstream)
-	pr.Out.Host = pr.In.Host // as nginx's proxy_set_header Host $host
-	h := pr.Out.Header
-	// Also drop underscore spellings (X_Forwarded_For, Client_ip): Puma
-	// maps them to the same HTTP_* variables Rails reads.
-	for k := range h {
-		if spoofable[http.CanonicalHeaderKey(strings.ReplaceAll(k, "_", "-"))] {
-			delete(h, k)
-		}
-	}
-	info, _ := pr.In.Context().Value(ctxKey{}).(*reqInfo)
-	if info == nil {
+// reportResponse records Chatwoot's answer and lets the rules that count
+// failures (fail2ban on 401s, for one) see its status.
+func (g *Gateway) reportResponse(info *reqInfo, r *http.Request, status int) {
+	info.rec.UpstreamStatus = status
+	info.rec.UpstreamDuration = info.opts.Now().Sub(info.rec.upstreamStart)
+	if len(info.pending) == 0 {
 		return
-	}
-	// An unknown client reaches Chatwoot as "unknown" (RFC 7239's word):
-	// without a header Rack would see the gateway's own 127.0.0.1, which
-	// Chatwoot's Rack::Attack safelists.
-	// One label and one backing array for the four values (h.Set would
-	// allocate five times on every forwarded request).
-	label := clientLabel(info.client)
-	vals := []string{label, label, info.proto, info.host}
-	h["X-Forwarded-For"] = vals[0:1:1]
-	h["X-Real-Ip"] = vals[1:2:2]
-	h["X-Forwarded-Proto"] = vals[2:3:3]
-	h["X-Forwarded-Host"] = vals[3:4:4]
-}
-
-func (g *Gateway) modifyResponse(resp *http.Response) error {
-	info, _ := resp.Request.Context().Value(ctxKey{}).(*reqInfo)
-	if info != nil {
-		info.rec.UpstreamStatus = resp.StatusCode
-		info.rec.UpstreamDuration = info.opts.Now().Sub(info.rec.upstreamStart)
-	}
-	if info == nil || len(info.pending) == 0 {
-		return nil
 	}
 	o := info.opts
 	for _, p := range info.pending {
-		ev, err := o.Engine.ReportResponse(resp.Request.Context(), o.Now(), p, resp.StatusCode)
+		ev, err := o.Engine.ReportResponse(r.Context(), o.Now(), p, status)
 		if err != nil {
 			o.Logger.Error("rule store failed while counting a failure", "err", err)
 			continue
 		}
 		if ev != nil {
 			info.rec.Events = append(info.rec.Events, *ev)
-			logEvent(o.Logger, *ev, info.client, resp.Request)
+			logEvent(o.Logger, *ev, info.client, r)
 		}
 	}
-	return nil
 }
 
-func (g *Gateway) proxyError(w http.ResponseWriter, r *http.Request, err error) {
+// proxyError answers 502 when Chatwoot gave no answer (down, reset, no
+// response head within server.upstream_timeout); a client that went away
+// gets nothing.
+func (g *Gateway) proxyError(w http.ResponseWriter, r *http.Request, info *reqInfo, err error) {
 	if errors.Is(err, context.Canceled) || r.Context().Err() != nil {
 		g.log.Debug("client went away", "path", r.URL.Path, "err", err)
 		return
 	}
-	if info, _ := r.Context().Value(ctxKey{}).(*reqInfo); info != nil {
-		info.rec.UpstreamError = true
-		info.rec.UpstreamDuration = info.opts.Now().Sub(info.rec.upstreamStart)
-	}
+	info.rec.UpstreamError = true
+	info.rec.UpstreamDuration = info.opts.Now().Sub(info.rec.upstreamStart)
 	g.log.Warn("upstream unavailable", "err", err, "method", r.Method, "path", r.URL.Path)
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	w.WriteHeader(http.StatusBadGateway)

@@ -23,9 +23,10 @@ func wantsUpgrade(r *http.Request) bool {
 }
 
 // dropUpgrade removes an upgrade request from r before it is proxied:
-// without an Upgrade header httputil.ReverseProxy forwards no upgrade and
+// without an Upgrade header the upstream client forwards no upgrade and
 // treats a 101 from Chatwoot as an error. (Connection stays: the server
-// reads it for keep-alive, and the proxy drops it as hop-by-hop.)
+// reads it for keep-alive, and the upstream client drops it as
+// hop-by-hop.)
 func dropUpgrade(h http.Header) {
 	h.Del("Upgrade")
 	h.Del("Http2-Settings")

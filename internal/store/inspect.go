@@ -34,7 +34,8 @@ type Stats struct {
 	Kind       string // "memory", "redis"
 	Keys       int64  // keys held (-1 when unknown)
 	Evictions  int64  // live keys dropped to stay within a bound, since start
-	RoundTrips int64  // network round trips to a remote store, since start
+	RoundTrips int64  // calls to a remote store (Redis: script calls, one per decision), since start
+	Pipelines  int64  // network round trips carrying those calls (concurrent calls share one), since start
 	Errors     int64  // failed calls, since start
 	Fallbacks  int64  // decisions taken by the failure policy instead of the store, since start
 	Healthy    bool   // the store answered its last call

@@ -158,7 +158,8 @@ var (
 	descEvictions = prometheus.NewDesc("wootguard_store_evictions_total", "Live keys the store dropped to stay within its bound (store.max_keys).", []string{"store"}, nil)
 	descErrors    = prometheus.NewDesc("wootguard_store_errors_total", "Failed store calls.", []string{"store"}, nil)
 	descFallbacks = prometheus.NewDesc("wootguard_store_fallbacks_total", "Decisions taken by the store failure policy instead of the store.", []string{"store"}, nil)
-	descRoundTrip = prometheus.NewDesc("wootguard_store_round_trips_total", "Network round trips to a remote store.", []string{"store"}, nil)
+	descRoundTrip = prometheus.NewDesc("wootguard_store_round_trips_total", "Calls to a remote store (Redis: one script call per decided request); concurrent calls share network round trips, see wootguard_store_pipelines_total.", []string{"store"}, nil)
+	descPipelines = prometheus.NewDesc("wootguard_store_pipelines_total", "Network round trips (pipelines) to a remote store; each carries one or more calls.", []string{"store"}, nil)
 	descHealthy   = prometheus.NewDesc("wootguard_store_healthy", "1 when the store answered its last call.", []string{"store"}, nil)
 	descBans      = prometheus.NewDesc("wootguard_bans_active", "Bans in force, by rule.", []string{"rule"}, nil)
 	descMaint     = prometheus.NewDesc("wootguard_maintenance_mode", "1 while maintenance mode answers every request with 503.", nil, nil)
@@ -167,7 +168,7 @@ var (
 )
 
 func (c *scrapeCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descKeys, descEvictions, descErrors, descFallbacks, descRoundTrip, descHealthy, descBans, descMaint, descLimits, descUnknown} {
+	for _, d := range []*prometheus.Desc{descKeys, descEvictions, descErrors, descFallbacks, descRoundTrip, descPipelines, descHealthy, descBans, descMaint, descLimits, descUnknown} {
 		ch <- d
 	}
 }
@@ -186,6 +187,7 @@ func (c *scrapeCollector) Collect(ch chan<- prometheus.Metric) {
 			ch <- prometheus.MustNewConstMetric(descErrors, prometheus.CounterValue, float64(s.Errors), s.Kind)
 			ch <- prometheus.MustNewConstMetric(descFallbacks, prometheus.CounterValue, float64(s.Fallbacks), s.Kind)
 			ch <- prometheus.MustNewConstMetric(descRoundTrip, prometheus.CounterValue, float64(s.RoundTrips), s.Kind)
+			ch <- prometheus.MustNewConstMetric(descPipelines, prometheus.CounterValue, float64(s.Pipelines), s.Kind)
 			ch <- prometheus.MustNewConstMetric(descHealthy, prometheus.GaugeValue, healthy, s.Kind)
 		}
 	}

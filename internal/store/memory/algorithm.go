@@ -37,22 +37,23 @@ func (s *Store) sliding(op *store.Op, t int64) (int64, time.Duration) {
 // gcra keeps the theoretical arrival time (unix microseconds) as the
 // key's count; refused requests leave it alone.
 func (s *Store) gcra(op *store.Op, t int64) (int64, time.Duration) {
-	sh := s.shardFor(op.Key)
+	sh, h := s.shardFor(op.Key)
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
 	var tat int64
-	e, ok := sh.m[op.Key]
-	if ok && e.expires > t {
-		tat = e.count
+	i := sh.find(op.Key, h)
+	if i >= 0 && sh.entries[i].expires > t {
+		tat = sh.entries[i].count
 	}
 	nowUS := t / 1000
 	newTAT, count, allowed, reset := store.GCRAStep(tat, nowUS, store.GCRAInterval(op.Period, op.Rate), op.Limit)
 	if allowed {
-		if ok {
+		if i >= 0 {
+			e := &sh.entries[i]
 			e.count, e.expires = newTAT, newTAT*1000+int64(time.Second)
-			sh.touch(e, t)
+			sh.touch(i, t)
 		} else {
-			s.put(sh, op.Key, entry{count: newTAT, expires: newTAT*1000 + int64(time.Second)}, listID{op.Class, op.Group}, t)
+			s.put(sh, op.Key, h, record{count: newTAT, expires: newTAT*1000 + int64(time.Second)}, listID{op.Class, op.Group}, t)
 		}
 	}
 	return count, reset
@@ -80,11 +81,13 @@ func (s *Store) peekThrottle(op *store.Op, t int64) (int64, time.Duration) {
 
 // get returns key's live count (0 when absent or expired).
 func (s *Store) get(key string, t int64) int64 {
-	sh := s.shardFor(key)
+	sh, h := s.shardFor(key)
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
-	if e, ok := sh.m[key]; ok && e.expires > t && !e.ban {
-		return e.count
+	if i := sh.find(key, h); i >= 0 {
+		if e := &sh.entries[i]; e.expires > t && e.flags&banned == 0 {
+			return e.count
+		}
 	}
 	return 0
 }

@@ -21,122 +21,143 @@ type listID struct {
 	group string
 }
 
-// lruList is one (class, group)'s keys, most recently used first.
+// lruList is one (class, group)'s keys, most recently used first, by
+// entry number (-1: none).
 type lruList struct {
 	id         listID
-	head, tail *entry
+	head, tail int32
 	n          int
 }
 
-// lru is an entry's place in its list.
-type lru struct {
-	key        string
-	prev, next *entry
-	list       *lruList // nil while unlinked
-	touched    int64    // when it last moved to the front (unix ns)
-}
+// maxLists is how many eviction lists a shard numbers; past it (more
+// rules with live keys in one shard than any configuration has) a new
+// group shares its class's list of group "".
+const maxLists = 1<<16 - 1
 
 // touchEvery is how stale an entry's place in its list may get: moving
 // an entry on every hit would cost cache misses on the neighbours' links
 // for every counted request; once a second is plenty for eviction.
 const touchEvery = int64(time.Second)
 
-// link puts e at the front of the list of id.
-func (sh *shard) link(e *entry, id listID) {
-	l := sh.lists[id]
-	if l == nil {
-		l = &lruList{id: id}
-		sh.lists[id] = l
+// listNumber returns the number of id's list, creating it.
+func (sh *shard) listNumber(id listID) uint16 {
+	if n, ok := sh.listOf[id]; ok {
+		return n
 	}
-	e.list, e.prev, e.next = l, nil, l.head
-	if l.head != nil {
-		l.head.prev = e
+	var n uint16
+	switch {
+	case len(sh.freeLists) > 0:
+		n = sh.freeLists[len(sh.freeLists)-1]
+		sh.freeLists = sh.freeLists[:len(sh.freeLists)-1]
+		sh.lists[n] = lruList{id: id, head: -1, tail: -1}
+	case len(sh.lists) < maxLists:
+		n = uint16(len(sh.lists))
+		sh.lists = append(sh.lists, lruList{id: id, head: -1, tail: -1})
+	default:
+		if id.group == "" {
+			return 0 // cannot happen with fewer groups than maxLists; any list keeps the bound
+		}
+		return sh.listNumber(listID{class: id.class})
 	}
-	l.head = e
-	if l.tail == nil {
-		l.tail = e
+	sh.listOf[id] = n
+	return n
+}
+
+// link puts entry i at the front of the list of id.
+func (sh *shard) link(i int32, id listID) {
+	n := sh.listNumber(id)
+	l := &sh.lists[n]
+	e := &sh.entries[i]
+	e.list, e.prev, e.next = n, -1, l.head
+	if l.head >= 0 {
+		sh.entries[l.head].prev = i
+	}
+	l.head = i
+	if l.tail < 0 {
+		l.tail = i
 	}
 	l.n++
 }
 
-// detach takes e out of its list's chain (the count is the caller's).
-func (l *lruList) detach(e *entry) {
-	if e.prev != nil {
-		e.prev.next = e.next
+// detach takes entry i out of its list's chain (the count is the caller's).
+func (sh *shard) detach(l *lruList, i int32) {
+	e := &sh.entries[i]
+	if e.prev >= 0 {
+		sh.entries[e.prev].next = e.next
 	} else {
 		l.head = e.next
 	}
-	if e.next != nil {
-		e.next.prev = e.prev
+	if e.next >= 0 {
+		sh.entries[e.next].prev = e.prev
 	} else {
 		l.tail = e.prev
 	}
-	e.prev, e.next = nil, nil
+	e.prev, e.next = -1, -1
 }
 
-// unlink takes e out of its list.
-func (sh *shard) unlink(e *entry) {
-	l := e.list
-	if l == nil {
-		return
-	}
-	l.detach(e)
-	e.list = nil
+// unlink takes entry i out of its list, freeing the list when it empties.
+func (sh *shard) unlink(i int32) {
+	n := sh.entries[i].list
+	l := &sh.lists[n]
+	sh.detach(l, i)
 	if l.n--; l.n == 0 {
-		delete(sh.lists, l.id)
+		delete(sh.listOf, l.id)
+		*l = lruList{head: -1, tail: -1}
+		sh.freeLists = append(sh.freeLists, n)
 	}
 }
 
-// listID returns the id of e's eviction list (zero when unlinked).
-func (e *entry) listID() listID {
-	if e.list == nil {
-		return listID{}
-	}
-	return e.list.id
+// listID returns the id of entry e's eviction list.
+func (sh *shard) listID(e *entry) listID { return sh.lists[e.list].id }
+
+// remove deletes entry i from the shard and its eviction list: every
+// deletion must go through here. The caller holds sh.mu.
+func (sh *shard) remove(i int32) {
+	sh.unlink(i)
+	sh.release(i)
 }
 
-// remove deletes key (whose entry is e) from the shard and its eviction
-// list: every deletion must go through here (assigning *e = entry{...}
-// would also break the list). The caller holds sh.mu.
-func (sh *shard) remove(key string, e *entry) {
-	delete(sh.m, key)
-	sh.unlink(e)
-}
-
-// touch marks e most recently used at t (no map lookup, and at most once
-// per touchEvery: it is on the hot path of every counted request).
-func (sh *shard) touch(e *entry, t int64) {
-	l := e.list
-	if l == nil || l.head == e || t-e.touched < touchEvery {
+// touch marks entry i most recently used at t (no lookup, and at most
+// once per touchEvery: it is on the hot path of every counted request).
+func (sh *shard) touch(i int32, t int64) {
+	e := &sh.entries[i]
+	l := &sh.lists[e.list]
+	if l.head == i || t-e.touched < touchEvery {
 		return
 	}
 	e.touched = t
-	l.detach(e)
+	sh.detach(l, i)
 	e.next = l.head
-	l.head.prev = e
-	l.head = e
-	if l.tail == nil {
-		l.tail = e
+	sh.entries[l.head].prev = i
+	l.head = i
+	if l.tail < 0 {
+		l.tail = i
 	}
 }
 
 // evictOne removes one live key in the eviction order. The caller holds
 // sh.mu.
 func (s *Store) evictOne(sh *shard) {
-	var victim *lruList
-	var vid listID
-	for id, l := range sh.lists {
-		if victim == nil || id.class < vid.class || (id.class == vid.class && (l.n > victim.n || (l.n == victim.n && id.group < vid.group))) {
-			victim, vid = l, id
+	victim := -1
+	for n := range sh.lists {
+		l, v := &sh.lists[n], (*lruList)(nil)
+		if victim >= 0 {
+			v = &sh.lists[victim]
+		}
+		if l.n == 0 {
+			continue
+		}
+		if v == nil || l.id.class < v.id.class || (l.id.class == v.id.class && (l.n > v.n || (l.n == v.n && l.id.group < v.id.group))) {
+			victim = n
 		}
 	}
-	if victim == nil {
+	if victim < 0 {
 		return
 	}
-	e := victim.tail
-	sh.remove(e.key, e)
+	class := sh.lists[victim].id.class
+	sh.remove(sh.lists[victim].tail)
 	s.evictions.Add(1)
-	s.evictedBy[vid.class].Add(1)
+	s.evictedBy[class].Add(1)
 }
 
 // EvictionsByClass returns the evictions per store.Class since start.

@@ -2,7 +2,6 @@ package memory
 
 import (
 	"context"
-	"strings"
 	"time"
 
 	"github.com/wootguard/wootguard/internal/store"
@@ -24,11 +23,12 @@ func (s *Store) Bans(_ context.Context, now time.Time, prefix string) ([]store.B
 	for i := range s.shards {
 		sh := &s.shards[i]
 		sh.mu.Lock()
-		for k, e := range sh.m {
-			if e.ban && e.expires > t && strings.HasPrefix(k, prefix) {
-				b := store.Ban{Key: k, Expires: time.Unix(0, e.expires)}
-				if e.since != 0 {
-					b.Since = time.Unix(0, e.since)
+		for i := range sh.entries {
+			e := &sh.entries[i]
+			if e.flags&banned != 0 && e.expires > t && hasPrefix(sh.key(e), prefix) {
+				b := store.Ban{Key: string(sh.key(e)), Expires: time.Unix(0, e.expires)}
+				if since := sh.since[int32(i)]; since != 0 {
+					b.Since = time.Unix(0, since)
 				}
 				out = append(out, b)
 			}
@@ -44,13 +44,13 @@ func (s *Store) Delete(_ context.Context, keys ...string) (int, error) {
 	t := s.now().UnixNano()
 	n := 0
 	for _, k := range keys {
-		sh := s.shardFor(k)
+		sh, h := s.shardFor(k)
 		sh.mu.Lock()
-		if e, ok := sh.m[k]; ok {
-			if e.expires > t {
+		if i := sh.find(k, h); i >= 0 {
+			if sh.entries[i].expires > t {
 				n++
 			}
-			sh.remove(k, e) // unlinks it from its eviction list too
+			sh.remove(i) // unlinks it from its eviction list too
 		}
 		sh.mu.Unlock()
 	}

@@ -15,7 +15,6 @@ import (
 	"context"
 	"hash/maphash"
 	"log/slog"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -40,19 +39,11 @@ type Options struct {
 // evictionSample is how many keys are looked at to choose a victim.
 const evictionSample = 8
 
-type entry struct {
-	count   int64
-	expires int64 // unix nanoseconds
-	ban     bool
-	lru           // eviction order (evict.go)
-	since   int64 // unix nanoseconds a ban started (Inspector.Bans)
-}
-
-type shard struct {
-	mu        sync.Mutex
-	m         map[string]*entry
-	lastSweep int64
-	lists     map[listID]*lruList
+// record is what put stores under a key.
+type record struct {
+	count, expires int64
+	ban            bool
+	since          int64 // unix nanoseconds a ban started (Inspector.Bans)
 }
 
 // Store is an in-memory store.Store.
@@ -97,8 +88,7 @@ func New(o Options) *Store {
 		done:        make(chan struct{}),
 	}
 	for i := range s.shards {
-		s.shards[i].m = make(map[string]*entry)
-		s.shards[i].lists = make(map[listID]*lruList)
+		s.shards[i] = newShard()
 	}
 	if o.SweepEvery > 0 {
 		go s.sweepLoop(o.SweepEvery)
@@ -109,8 +99,11 @@ func New(o Options) *Store {
 	return s
 }
 
-func (s *Store) shardFor(key string) *shard {
-	return &s.shards[maphash.String(s.seed, key)%uint64(len(s.shards))]
+// shardFor returns key's shard and the hash that finds it there (the
+// high bits: the low ones chose the shard).
+func (s *Store) shardFor(key string) (*shard, uint32) {
+	h := maphash.String(s.seed, key)
+	return &s.shards[h%uint64(len(s.shards))], uint32(h >> 32)
 }
 
 // Run implements store.Store.
@@ -204,20 +197,20 @@ func (s *Store) fail(op *store.Op, t int64) (int64, bool) {
 		return c, false
 	}
 	banTTL := s.banTTL(op, t) // before locking: it may lock the history key's shard
-	sh := s.shardFor(op.BanKey)
+	sh, h := s.shardFor(op.BanKey)
 	sh.mu.Lock()
-	s.put(sh, op.BanKey, entry{count: 1, expires: t + int64(banTTL), ban: true, since: t}, listID{class: store.ClassBan}, t)
+	s.put(sh, op.BanKey, h, record{count: 1, expires: t + int64(banTTL), ban: true, since: t}, listID{class: store.ClassBan}, t)
 	sh.mu.Unlock()
 	return c, true
 }
 
 // banLeft returns how long the ban at key still runs (0: not banned).
 func (s *Store) banLeft(key string, t int64) time.Duration {
-	sh := s.shardFor(key)
+	sh, h := s.shardFor(key)
 	sh.mu.Lock()
 	var left int64
-	if e, ok := sh.m[key]; ok && e.ban {
-		left = e.expires - t
+	if i := sh.find(key, h); i >= 0 && sh.entries[i].flags&banned != 0 {
+		left = sh.entries[i].expires - t
 	}
 	sh.mu.Unlock()
 	return time.Duration(max(left, 0))
@@ -226,61 +219,74 @@ func (s *Store) banLeft(key string, t int64) time.Duration {
 // incr adds one to key, creating it with the given lifetime when absent or
 // expired, and returns the new count.
 func (s *Store) incr(key string, ttl time.Duration, t int64, class store.Class, group string) int64 {
-	sh := s.shardFor(key)
+	sh, h := s.shardFor(key)
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
-	// Update in place through the pointer: assigning to an existing string
-	// key would replace the stored key, which may alias a reused buffer.
-	if e, ok := sh.m[key]; ok {
+	if i := sh.find(key, h); i >= 0 {
+		e := &sh.entries[i]
 		if e.expires > t {
 			e.count++
 		} else {
 			e.count, e.expires = 1, t+int64(ttl)
 		}
-		sh.touch(e, t)
+		sh.touch(i, t)
 		return e.count
 	}
-	s.put(sh, key, entry{count: 1, expires: t + int64(ttl)}, listID{class, group}, t)
+	s.put(sh, key, h, record{count: 1, expires: t + int64(ttl)}, listID{class, group}, t)
 	return 1
 }
 
-// put stores e under key in the eviction list id, making room first
-// when the shard is full. The caller holds sh.mu.
-func (s *Store) put(sh *shard, key string, e entry, id listID, t int64) {
-	if old, exists := sh.m[key]; exists {
-		old.count, old.expires, old.ban, old.since = e.count, e.expires, e.ban, e.since
-		if old.listID() != id {
-			sh.unlink(old)
-			sh.link(old, id)
+// put stores r under key (whose hash is h) in the eviction list id,
+// making room first when the shard is full. The caller holds sh.mu.
+func (s *Store) put(sh *shard, key string, h uint32, r record, id listID, t int64) {
+	if i := sh.find(key, h); i >= 0 {
+		sh.set(i, r)
+		if sh.listID(&sh.entries[i]) != id {
+			sh.unlink(i)
+			sh.link(i, id)
 		} else {
-			sh.touch(old, t)
+			sh.touch(i, t)
 		}
 		return
 	}
-	if len(sh.m) >= s.maxPerShard {
+	if sh.n >= s.maxPerShard {
 		// Sweeping is O(shard); do it at most once a second per shard so a
 		// flood of new keys cannot turn every insert into a full scan.
 		if t-sh.lastSweep >= int64(time.Second) {
 			sweepShard(sh, t)
 		}
-		if len(sh.m) >= s.maxPerShard {
+		if sh.n >= s.maxPerShard {
 			s.evictOne(sh)
 		}
 	}
-	// Keys may alias the engine's reused buffers: keep a private copy.
-	p := &e
-	p.key, p.touched = strings.Clone(key), t
-	sh.m[p.key] = p
-	sh.link(p, id)
+	i := sh.insert(key, h, s.maxPerShard)
+	sh.set(i, r)
+	sh.entries[i].touched = t
+	sh.link(i, id)
+}
+
+// set writes r's values into entry i.
+func (sh *shard) set(i int32, r record) {
+	e := &sh.entries[i]
+	e.count, e.expires = r.count, r.expires
+	switch {
+	case r.ban:
+		e.flags |= banned
+		sh.since[i] = r.since
+	case e.flags&banned != 0:
+		e.flags &^= banned
+		delete(sh.since, i)
+	}
 }
 
 func sweepShard(sh *shard, t int64) {
-	for k, e := range sh.m {
-		if e.expires <= t {
-			sh.remove(k, e)
+	for i := range sh.entries {
+		if e := &sh.entries[i]; e.flags&inUse != 0 && e.expires <= t {
+			sh.remove(int32(i))
 		}
 	}
 	sh.lastSweep = t
+	sh.shrink()
 }
 
 // Sweep deletes every expired key now.
@@ -314,9 +320,9 @@ func (s *Store) Reset(_ context.Context, prefix string) (int, error) {
 	for i := range s.shards {
 		sh := &s.shards[i]
 		sh.mu.Lock()
-		for k, e := range sh.m {
-			if strings.HasPrefix(k, prefix) {
-				sh.remove(k, e)
+		for i := range sh.entries {
+			if e := &sh.entries[i]; e.flags&inUse != 0 && hasPrefix(sh.key(e), prefix) {
+				sh.remove(int32(i))
 				n++
 			}
 		}
@@ -331,7 +337,7 @@ func (s *Store) Len() int {
 	for i := range s.shards {
 		sh := &s.shards[i]
 		sh.mu.Lock()
-		n += len(sh.m)
+		n += sh.n
 		sh.mu.Unlock()
 	}
 	return n
@@ -355,4 +361,9 @@ func (s *Store) Close() error {
 // Stats implements store.StatsReporter.
 func (s *Store) Stats() store.Stats {
 	return store.Stats{Kind: "memory", Keys: int64(s.Len()), Evictions: s.Evictions(), Healthy: true, Detail: "in-process memory store" + s.evictionDetail()}
+}
+
+// hasPrefix is strings.HasPrefix for a stored key, without copying it.
+func hasPrefix(key []byte, prefix string) bool {
+	return len(key) >= len(prefix) && string(key[:len(prefix)]) == prefix
 }

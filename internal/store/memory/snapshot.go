@@ -110,10 +110,11 @@ func (s *Store) SaveSnapshot(path string) error {
 	for i := range s.shards {
 		sh := &s.shards[i]
 		sh.mu.Lock()
-		for k, e := range sh.m {
-			if e.expires > t {
-				f.Entries = append(f.Entries, snapshotEntry{Key: k, Count: e.count, Expires: e.expires, Ban: e.ban,
-					Class: uint8(e.listID().class), Group: e.listID().group, Since: e.since})
+		for i := range sh.entries {
+			if e := &sh.entries[i]; e.flags&inUse != 0 && e.expires > t {
+				id := sh.listID(e)
+				f.Entries = append(f.Entries, snapshotEntry{Key: string(sh.key(e)), Count: e.count, Expires: e.expires,
+					Ban: e.flags&banned != 0, Class: uint8(id.class), Group: id.group, Since: sh.since[int32(i)]})
 			}
 		}
 		sh.mu.Unlock()
@@ -165,9 +166,9 @@ func (s *Store) load(path string, now time.Time) (loaded, dropped int, err error
 			dropped++
 			continue
 		}
-		sh := s.shardFor(e.Key)
+		sh, h := s.shardFor(e.Key)
 		sh.mu.Lock()
-		s.put(sh, e.Key, entry{count: e.Count, expires: e.Expires, ban: e.Ban, since: e.Since}, listID{store.Class(e.Class), e.Group}, t)
+		s.put(sh, e.Key, h, record{count: e.Count, expires: e.Expires, ban: e.Ban, since: e.Since}, listID{store.Class(e.Class), e.Group}, t)
 		sh.mu.Unlock()
 		loaded++
 	}

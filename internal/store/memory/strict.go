@@ -21,9 +21,9 @@ func (s *Store) runTrust(op *store.Op, t int64, trusted *string, write bool) int
 		if !write {
 			return 1
 		}
-		sh := s.shardFor(op.Key)
+		sh, h := s.shardFor(op.Key)
 		sh.mu.Lock()
-		s.put(sh, op.Key, entry{count: 1, expires: t + int64(op.TTL)}, listID{class: store.ClassBan}, t) // losing it would lock a real user out
+		s.put(sh, op.Key, h, record{count: 1, expires: t + int64(op.TTL)}, listID{class: store.ClassBan}, t) // losing it would lock a real user out
 		sh.mu.Unlock()
 		return 1
 	}
@@ -32,11 +32,11 @@ func (s *Store) runTrust(op *store.Op, t int64, trusted *string, write bool) int
 
 // live reports whether key is set and not expired.
 func (s *Store) live(key string, t int64) bool {
-	sh := s.shardFor(key)
+	sh, h := s.shardFor(key)
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
-	e, ok := sh.m[key]
-	return ok && e.expires > t
+	i := sh.find(key, h)
+	return i >= 0 && sh.entries[i].expires > t
 }
 
 // banTTL is the length of the ban op sets now: BanTTL, or with a
@@ -53,19 +53,20 @@ func (s *Store) banTTL(op *store.Op, t int64) time.Duration {
 // touch increments key (starting from 0 when absent or expired) and sets
 // its lifetime to ttl from t, returning the new count.
 func (s *Store) touch(key string, ttl time.Duration, t int64) int64 {
-	sh := s.shardFor(key)
+	sh, h := s.shardFor(key)
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
-	if e, ok := sh.m[key]; ok {
+	if i := sh.find(key, h); i >= 0 {
+		e := &sh.entries[i]
 		if e.expires > t {
 			e.count++
 		} else {
 			e.count = 1
 		}
 		e.expires = t + int64(ttl)
-		sh.touch(e, t) // recently used: last to go within its class
+		sh.touch(i, t) // recently used: last to go within its class
 		return e.count
 	}
-	s.put(sh, key, entry{count: 1, expires: t + int64(ttl)}, listID{class: store.ClassBan}, t) // a lost history shortens the next ban
+	s.put(sh, key, h, record{count: 1, expires: t + int64(ttl)}, listID{class: store.ClassBan}, t) // a lost history shortens the next ban
 	return 1
 }

@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"strconv"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -64,4 +65,101 @@ func BenchmarkRedisKeySpray(b *testing.B) {
 	}
 	b.ReportMetric(float64(keys), "keys")
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "programs/s")
+}
+
+// redisCPU is the server's user+system CPU time (INFO cpu).
+func redisCPU(b *testing.B, srv *redistest.Server) time.Duration {
+	info, _ := srv.Do("info", "cpu").(string)
+	var total float64
+	for _, f := range []string{"used_cpu_sys", "used_cpu_user"} {
+		m := regexp.MustCompile(f + `:([0-9.]+)`).FindStringSubmatch(info)
+		if m == nil {
+			b.Fatalf("no %s in %q", f, info)
+		}
+		v, _ := strconv.ParseFloat(m[1], 64)
+		total += v
+	}
+	return time.Duration(total * float64(time.Second))
+}
+
+// selfCPU is this process' user+system CPU time.
+func selfCPU() time.Duration {
+	var ru syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// BenchmarkRedisConcurrentDecisions: decisions on one store, with and
+// without batching, in the same run: a lone caller (latency: ns/op), a
+// flood (64 goroutines at -cpu 2, every call incrementing one client's
+// req/ip counter) and 64 goroutines spread over 1000 clients. Reports the
+// CPU time per decision of this process (the gateway's side) and of
+// redis-server, and the script calls per network round trip. Wall-clock
+// figures depend on what else the machine runs; CPU per decision much less.
+//
+//	WOOTGUARD_TEST_REDIS_SERVER=$(command -v redis-server) \
+//	  go test -run '^$' -bench RedisConcurrentDecisions -benchtime 2s -cpu 2 ./internal/store/redis/
+func BenchmarkRedisConcurrentDecisions(b *testing.B) {
+	srv := redistest.Start(b)
+	for _, load := range []struct {
+		name        string
+		parallelism int // goroutines per GOMAXPROCS; 0: one caller
+		clients     int64
+	}{{"lone", 0, 1}, {"flood", 32, 1}, {"spread", 32, 1000}} {
+		for _, mode := range []struct {
+			name     string
+			flushers int
+		}{{"unbatched", -1}, {"batched", 0}} {
+			b.Run(load.name+"/"+mode.name, func(b *testing.B) {
+				c, detail, err := redis.NewClient(redis.ClientOptions{URL: srv.URL(), DB: -1, Timeout: time.Second})
+				if err != nil {
+					b.Fatal(err)
+				}
+				st, err := redis.New(redis.Options{Client: c, Detail: detail, Timeout: time.Second, OnError: redis.OnErrorDeny, Flushers: mode.flushers})
+				if err != nil {
+					b.Fatal(err)
+				}
+				defer st.Close()
+				unix := time.Now().Unix()
+				var next atomic.Int64
+				decide := func(res *store.Result) error {
+					i := next.Add(1) % load.clients
+					key := fmt.Sprintf("wootguard:%d:req/ip:10.0.%d.%d", unix/60, i>>8&255, i&255)
+					op := []store.Op{{Kind: store.OpThrottle, Key: key, TTL: time.Hour, Limit: 1, Period: 60, WindowAt: len("wootguard:"), Enforce: true}}
+					return st.Run(context.Background(), time.Now(), op, res)
+				}
+				newRes := func() *store.Result {
+					return &store.Result{Counts: make([]int64, 1), Banned: make([]bool, 1), Reset: make([]time.Duration, 1)}
+				}
+				before := st.Stats()
+				rcpu, scpu := redisCPU(b, srv), selfCPU()
+				b.ResetTimer()
+				if load.parallelism == 0 {
+					res := newRes()
+					for range b.N {
+						if err := decide(res); err != nil {
+							b.Fatal(err)
+						}
+					}
+				} else {
+					b.SetParallelism(load.parallelism)
+					b.RunParallel(func(pb *testing.PB) {
+						res := newRes()
+						for pb.Next() {
+							if err := decide(res); err != nil {
+								b.Error(err)
+								return
+							}
+						}
+					})
+				}
+				b.StopTimer()
+				n := float64(b.N)
+				after := st.Stats()
+				b.ReportMetric(float64(selfCPU()-scpu)/n/1e3, "client-CPU-µs/op")
+				b.ReportMetric(float64(redisCPU(b, srv)-rcpu)/n/1e3, "redis-CPU-µs/op")
+				b.ReportMetric(float64(after.RoundTrips-before.RoundTrips)/float64(max(after.Pipelines-before.Pipelines, 1)), "calls/pipeline")
+			})
+		}
+	}
 }

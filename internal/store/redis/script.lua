@@ -26,58 +26,70 @@
 --    14 factor       ban escalation factor (a float)
 --    15 max_ms       longest escalated ban (0 = ten years)
 --   A new Op field goes at the end of the group (raise STRIDE in
---   program.go); a new Op kind adds a function to the `op` table below.
+--   program.go); a new Op kind adds a branch to the loop at the end.
 --
 -- Reply: {stop, stop_at (0-based), ban_ttl_us, now_us, then per operation:
 -- count, banned (0/1), reset_us}. Semantics are those of the memory store
 -- (internal/store/memory), which a test compares number for number.
 
+-- This runs once per decided request, so it is written for Redis' Lua:
+-- ARGV fields are read where an operation needs them (no table per
+-- operation), library functions are locals, and the loop dispatches on the
+-- kind with plain comparisons. A table or a closure built per call costs
+-- about as much as a GET.
+
 -- Redis < 5 replicates scripts verbatim and refuses writes after TIME
 -- unless effects replication is asked for; 5+ always does it.
 if redis.replicate_commands then redis.replicate_commands() end
 
-local mode = ARGV[1]
+local call, tonumber, floor = redis.call, tonumber, math.floor
+local find, sub, format = string.find, string.sub, string.format
+local argv = ARGV
+
+local mode = argv[1]
 local write = mode ~= 'peek'
 local now_us
-if ARGV[2] == '' then
-  local t = redis.call('TIME')
+if argv[2] == '' then
+  local t = call('TIME')
   now_us = tonumber(t[1]) * 1000000 + tonumber(t[2])
 else
-  now_us = tonumber(ARGV[2])
+  now_us = tonumber(argv[2])
 end
-local now_s = math.floor(now_us / 1000000)
-local stride = tonumber(ARGV[3])
-local n = math.floor((#ARGV - 3) / stride)
+local now_s = floor(now_us / 1000000)
+local stride = tonumber(argv[3])
+local n = floor((#argv - 3) / stride)
 
 local out = {0, 0, 0, now_us}
-for i = 1, n * 3 do out[4 + i] = 0 end
+for i = 5, 4 + n * 3 do out[i] = 0 end
 
 -- windowed returns key with its window number for this clock, shifted by
 -- shift windows, and the counter lifetime to the end of that window + 1s.
+-- The caller's key already names that window unless the clocks disagree.
 local function windowed(key, at, period, ttl, shift)
   if at == 0 or period == 0 then return key, ttl end
-  local stop = string.find(key, ':', at, true)
+  local stop = find(key, ':', at, true)
   if not stop then return key, ttl end
-  local w = math.floor(now_s / period) + shift
-  return string.sub(key, 1, at - 1) .. string.format('%d', w) .. string.sub(key, stop),
-    (period - now_s % period + 1) * 1000
+  local w = format('%d', floor(now_s / period) + shift)
+  ttl = (period - now_s % period + 1) * 1000
+  if sub(key, at, stop - 1) == w then return key, ttl end
+  return sub(key, 1, at - 1) .. w .. sub(key, stop), ttl
 end
 
 -- Values are "count:expires_us": the expiry is checked against the
 -- script's clock (so a caller's clock works in tests), and PX lets Redis
 -- drop the key too.
 local function load(key)
-  local v = redis.call('GET', key)
+  local v = call('GET', key)
   if not v then return nil, nil end
-  local sep = string.find(v, ':', 1, true)
+  local sep = find(v, ':', 1, true)
   if not sep then return tonumber(v), nil end
-  local exp = tonumber(string.sub(v, sep + 1))
+  local exp = tonumber(sub(v, sep + 1))
   if exp <= now_us then return nil, nil end
-  return tonumber(string.sub(v, 1, sep - 1)), exp
+  return tonumber(sub(v, 1, sep - 1)), exp
 end
 
 local function save(key, count, exp)
-  redis.call('SET', key, string.format('%d:%d', count, exp), 'PX', math.max(math.ceil((exp - now_us) / 1000), 1))
+  call('SET', key, format('%d:%d', count, exp), 'PX', math.max(math.ceil((exp - now_us) / 1000), 1))
 end
 
 local function incr(key, ttl)
@@ -99,142 +111,122 @@ local function ban_left(ban_key)
 end
 
 -- ban_length mirrors store.EscalatedBanTTL (to the millisecond) and
--- records the ban in the key's history (Op.HistoryKey).
+-- records the ban in the key's history (Op.HistoryKey); b is the
+-- operation's ARGV base.
 local CEILING_MS = 10 * 365 * 24 * 3600 * 1000
-local function ban_length(a)
-  if a.history_key == '' then return a.ban_ms end
-  local n = (load(a.history_key) or 0) + 1
-  if write then save(a.history_key, n, now_us + a.history_ms * 1000) end
-  local cap = a.max_ms
+local function ban_length(b)
+  local ban_ms, history_key = tonumber(argv[b + 6]), argv[b + 12]
+  if history_key == '' then return ban_ms end
+  local k = (load(history_key) or 0) + 1
+  if write then save(history_key, k, now_us + tonumber(argv[b + 13]) * 1000) end
+  local cap = tonumber(argv[b + 15])
   if cap <= 0 or cap > CEILING_MS then cap = CEILING_MS end
-  local d = a.ban_ms * math.max(a.factor, 1) ^ math.max(n - 1, 0)
+  local d = ban_ms * math.max(tonumber(argv[b + 14]), 1) ^ math.max(k - 1, 0)
   if d ~= d or d >= cap then return cap end
-  return math.floor(d)
-end
-
-local function fail(a)
-  local key, ttl = windowed(a.key, a.at, a.period, a.ttl, 0)
-  local c = incr(key, ttl)
-  if c < a.limit then return c, 0 end
-  local ms = ban_length(a)
-  if write then save(a.ban_key, now_us, now_us + ms * 1000) end
-  return c, 1
-end
-
-local function fixed(a)
-  local key, ttl = windowed(a.key, a.at, a.period, a.ttl, 0)
-  return incr(key, ttl), 0
+  return floor(d)
 end
 
 -- sliding mirrors store.Sliding.
-local function sliding(a)
-  if a.period == 0 then return fixed(a) end
-  local key, ttl = windowed(a.key, a.at, a.period, a.ttl, 0)
-  local cur = incr(key, ttl + a.period * 1000)
+local function sliding(key, ttl, limit, period, at)
+  local wkey, wttl = windowed(key, at, period, ttl, 0)
+  local cur = incr(wkey, wttl + period * 1000)
   local prev = 0
-  local pkey = windowed(a.key, a.at, a.period, a.ttl, -1)
-  if pkey ~= key then prev = load(pkey) or 0 end
-  local p = a.period * 1000000
-  local e = now_us - math.floor(now_s / a.period) * a.period * 1000000
-  local count = math.floor((prev * (p - e) + cur * p + p - 1) / p)
-  if count <= a.limit then return count, 0 end
-  local room = a.limit - cur - 1
+  local pkey = windowed(key, at, period, ttl, -1)
+  if pkey ~= wkey then prev = load(pkey) or 0 end
+  local p = period * 1000000
+  local e = now_us - floor(now_s / period) * period * 1000000
+  local count = floor((prev * (p - e) + cur * p + p - 1) / p)
+  if count <= limit then return count, 0 end
+  local room = limit - cur - 1
   if room >= 0 and prev > 0 then
-    local dt = p - e - math.floor(room * p / prev)
+    local dt = p - e - floor(room * p / prev)
     if dt < p - e then return count, math.max(dt, 1) end
   end
   local to_next = p - e
-  if a.limit < 1 then return count, to_next + p end
+  if limit < 1 then return count, to_next + p end
   if cur == 0 then return count, to_next end
-  local e2 = p - math.floor((a.limit - 1) * p / cur)
+  local e2 = p - floor((limit - 1) * p / cur)
   return count, to_next + math.max(e2, 0)
 end
 
 -- gcra mirrors store.GCRAStep; the key holds the theoretical arrival time.
-local function gcra(a)
-  local interval = math.max(math.floor(a.period * 1000000 / math.max(a.rate, 1)), 1)
-  local tat = load(a.key) or 0
+local function gcra(key, limit, period, rate)
+  local interval = math.max(floor(period * 1000000 / math.max(rate, 1)), 1)
+  local tat = load(key) or 0
   if tat < now_us then tat = now_us end
   local new_tat = tat + interval
   local used = new_tat - now_us
-  local count = math.floor((used + interval - 1) / interval)
-  if used <= a.limit * interval then
-    if write then save(a.key, new_tat, new_tat + 1000000) end
+  local count = floor((used + interval - 1) / interval)
+  if used <= limit * interval then
+    if write then save(key, new_tat, new_tat + 1000000) end
     return count, used
   end
-  return count, used - a.limit * interval
+  return count, used - limit * interval
 end
-
-local throttle = {[0] = fixed, [1] = sliding, [2] = gcra}
 
 local STOP_BANNED, STOP_FAILED, STOP_THROTTLED = 1, 2, 3
-local skip_failure = nil
-
--- One function per OpKind. Each returns nil to go on, or a stop reason.
-local op = {}
-op[1] = function(i, a) -- OpBanCheck
-  local left = ban_left(a.ban_key)
-  if left <= 0 then return nil end
-  if not a.enforce then
-    out[4 + 3 * i - 2] = 1
-    skip_failure = a.ban_key
-    return nil
-  end
-  out[3] = left
-  return STOP_BANNED
-end
-op[2] = function(i, a) -- OpFailure
-  if a.ban_key == skip_failure then return nil end
-  local c, banned = fail(a)
-  out[4 + 3 * i - 2], out[4 + 3 * i - 1] = c, banned
-  if a.stop_on_count and mode ~= 'fail' then return STOP_FAILED end
-  return nil
-end
-op[3] = function(i, a) -- OpThrottle
-  local f = throttle[a.algo] or fixed
-  local c, reset = f(a)
-  out[4 + 3 * i - 2], out[4 + 3 * i] = c, reset
-  if c > a.limit and a.enforce then return STOP_THROTTLED end
-  return nil
-end
-op[4] = function(i, a) -- OpCount
-  out[4 + 3 * i - 2] = fixed(a)
-  return nil
-end
+local skip_failure = nil -- the BanKey of a dry-run ban: its OpFailure is skipped
 local trusted = nil -- the BanKey of a trusted pair: its rule's later ops are skipped
-op[5] = function(i, a) -- OpTrustCheck
-  if load(a.key) then
-    out[4 + 3 * i - 2] = 1
-    trusted = a.ban_key
-  end
-  return nil
-end
-op[6] = function(i, a) -- OpTrustSet
-  if write then save(a.key, 1, now_us + a.ttl * 1000) end
-  out[4 + 3 * i - 2] = 1
-  return nil
-end
 
+-- One branch per OpKind; o is the operation's first reply slot (count),
+-- b its ARGV base (field k of the group is argv[b + k]).
 for i = 1, n do
   local b = 3 + (i - 1) * stride
-  local flags = tonumber(ARGV[b + 7])
-  local a = {
-    key = ARGV[b + 2], ttl = tonumber(ARGV[b + 3]), limit = tonumber(ARGV[b + 4]),
-    ban_key = ARGV[b + 5], ban_ms = tonumber(ARGV[b + 6]),
-    enforce = flags % 2 == 1, stop_on_count = math.floor(flags / 2) % 2 == 1,
-    period = tonumber(ARGV[b + 8]), at = tonumber(ARGV[b + 9]),
-    algo = tonumber(ARGV[b + 10]), rate = tonumber(ARGV[b + 11]),
-    history_key = ARGV[b + 12], history_ms = tonumber(ARGV[b + 13]),
-    factor = tonumber(ARGV[b + 14]), max_ms = tonumber(ARGV[b + 15]),
-  }
-  local f = op[tonumber(ARGV[b + 1])]
-  if trusted and a.ban_key == trusted then f = nil end
-  if f then
-    local stop = f(i, a)
-    if stop then
-      out[1], out[2] = stop, i - 1
-      return out
+  local o = 2 + 3 * i
+  local kind = tonumber(argv[b + 1])
+  local ban_key = argv[b + 5]
+  local stop = nil
+  if trusted and ban_key == trusted then
+    -- skipped: not run, count 0
+  elseif kind == 3 then -- OpThrottle
+    local key, ttl, limit = argv[b + 2], tonumber(argv[b + 3]), tonumber(argv[b + 4])
+    local period, at, algo = tonumber(argv[b + 8]), tonumber(argv[b + 9]), tonumber(argv[b + 10])
+    local c, reset
+    if algo == 1 and period ~= 0 then
+      c, reset = sliding(key, ttl, limit, period, at)
+    elseif algo == 2 then
+      c, reset = gcra(key, limit, period, tonumber(argv[b + 11]))
+    else -- fixed, and a sliding window without a period
+      c, reset = incr(windowed(key, at, period, ttl, 0)), 0
     end
+    out[o], out[o + 2] = c, reset
+    if c > limit and tonumber(argv[b + 7]) % 2 == 1 then stop = STOP_THROTTLED end
+  elseif kind == 1 then -- OpBanCheck
+    local left = ban_left(ban_key)
+    if left > 0 then
+      if tonumber(argv[b + 7]) % 2 == 1 then
+        out[3] = left
+        stop = STOP_BANNED
+      else
+        out[o] = 1
+        skip_failure = ban_key
+      end
+    end
+  elseif kind == 4 then -- OpCount
+    out[o] = incr(windowed(argv[b + 2], tonumber(argv[b + 9]), tonumber(argv[b + 8]), tonumber(argv[b + 3]), 0))
+  elseif kind == 2 then -- OpFailure
+    if ban_key ~= skip_failure then
+      local c = incr(windowed(argv[b + 2], tonumber(argv[b + 9]), tonumber(argv[b + 8]), tonumber(argv[b + 3]), 0))
+      out[o] = c
+      if c >= tonumber(argv[b + 4]) then
+        local ms = ban_length(b)
+        if write then save(ban_key, now_us, now_us + ms * 1000) end
+        out[o + 1] = 1
+      end
+      if floor(tonumber(argv[b + 7]) / 2) % 2 == 1 and mode ~= 'fail' then stop = STOP_FAILED end
+    end
+  elseif kind == 5 then -- OpTrustCheck
+    if load(argv[b + 2]) then
+      out[o] = 1
+      trusted = ban_key
+    end
+  elseif kind == 6 then -- OpTrustSet
+    if write then save(argv[b + 2], 1, now_us + tonumber(argv[b + 3]) * 1000) end
+    out[o] = 1
+  end
+  if stop then
+    out[1], out[2] = stop, i - 1
+    return out
   end
 end
 return out

@@ -6,9 +6,10 @@
 //
 // When Redis is down, slow or answering errors, the failure policy
 // decides (OnError): allow, deny (503), or local (this instance's bounded
-// memory store). A circuit breaker (open after 3 failed calls in a row)
+// memory store). A circuit breaker (open after 3 failed round trips in a row)
 // stops calling a failed Redis until a background probe sees it answer
-// writes again; each transition is logged once.
+// writes again; each transition is logged once. Concurrent requests' calls
+// share network round trips (batch.go).
 package redis
 
 import (
@@ -69,15 +70,20 @@ type Options struct {
 	Logger     *slog.Logger
 	// Detail names the server for Stats ("redis://127.0.0.1:6379/0").
 	Detail string
+	// Flushers is how many pipelines of batched calls may be on the wire
+	// at once (default 2; negative: no batching, one round trip per call).
+	Flushers int
 }
 
 // Store is a store.Store on Redis.
 type Store struct {
 	opts   Options
 	client goredis.UniversalClient
-	tag    string // "{prefix}"
+	tag    string   // "{prefix}"
+	batch  *batcher // nil without batching
 
-	roundTrips atomic.Int64
+	roundTrips atomic.Int64 // script calls
+	pipelines  atomic.Int64 // network round trips carrying them
 	errs       atomic.Int64
 	fallbacks  atomic.Int64
 
@@ -143,6 +149,12 @@ func New(o Options) (*Store, error) {
 		o.Logger = slog.Default()
 	}
 	s := &Store{opts: o, client: o.Client, tag: "{" + o.Prefix + "}"}
+	if o.Flushers == 0 {
+		o.Flushers = defaultFlushers
+	}
+	if o.Flushers > 0 {
+		s.batch = newBatcher(s.client, s.tag, o.Flushers, &s.roundTrips, &s.pipelines, s.roundTrip)
+	}
 	// Load the script before the first request (so it costs one call,
 	// not EVALSHA + EVAL), waiting briefly: a Redis that is down now is the
 	// failure policy's business, and EVAL reloads it later.
@@ -179,18 +191,36 @@ func (s *Store) unkey(rk string) string {
 }
 
 // call runs the script once (plus EVAL when Redis lost it) within the
-// per-call timeout.
+// per-call timeout, batched with concurrent calls (batch.go) unless
+// batching is off. It reports each round trip's outcome to the breaker.
 func (s *Store) call(ctx context.Context, args []any) (any, error) {
-	ctx, cancel := context.WithTimeout(ctx, s.opts.Timeout)
+	tctx, cancel := context.WithTimeout(ctx, s.opts.Timeout)
 	defer cancel()
+	if s.batch != nil {
+		if !s.batch.tryDirect() {
+			return s.batch.do(tctx, args)
+		}
+		defer s.batch.release()
+	}
 	keys := []string{s.tag}
 	s.roundTrips.Add(1)
-	v, err := s.client.EvalSha(ctx, scriptSHA, keys, args...).Result()
+	s.pipelines.Add(1)
+	v, err := s.client.EvalSha(tctx, scriptSHA, keys, args...).Result()
 	if err != nil && goredis.HasErrorPrefix(err, "NOSCRIPT") {
 		s.roundTrips.Add(1)
-		v, err = s.client.Eval(ctx, scriptSource, keys, args...).Result()
+		s.pipelines.Add(1)
+		v, err = s.client.Eval(tctx, scriptSource, keys, args...).Result()
+	}
+	if !clientGone(ctx) {
+		s.roundTrip(err)
 	}
 	return v, err
+}
+
+// clientGone reports whether ctx was canceled by the caller (the client
+// went away), which says nothing about Redis.
+func clientGone(ctx context.Context) bool {
+	return ctx.Err() != nil && !errors.Is(ctx.Err(), context.DeadlineExceeded)
 }
 
 // usable reports whether Redis may be called (the breaker is closed).
@@ -200,24 +230,22 @@ func (s *Store) usable() bool {
 	return !s.open
 }
 
-// breakAfter is how many calls in a row must fail before the breaker
-// opens: one slow answer on a busy host only sends its own request to the
-// failure policy.
+// breakAfter is how many round trips in a row must fail before the
+// breaker opens: one slow answer on a busy host only sends its own
+// requests to the failure policy. A round trip is a call sent by itself or
+// a pipeline of batched calls (it fails when any of its calls does).
 const breakAfter = 3
 
-// succeeded resets the count of failures in a row.
-func (s *Store) succeeded() {
-	s.mu.Lock()
-	s.failures = 0
-	s.mu.Unlock()
-}
-
-// failed records a failed call and opens the breaker after breakAfter in
-// a row.
-func (s *Store) failed(err error) {
-	s.errs.Add(1)
+// roundTrip records one round trip's outcome: nil resets the count of
+// failures in a row; an error adds one and opens the breaker after
+// breakAfter in a row.
+func (s *Store) roundTrip(err error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if err == nil {
+		s.failures = 0
+		return
+	}
 	s.lastErr = err.Error()
 	if s.failures++; s.open || s.failures < breakAfter {
 		return
@@ -227,6 +255,14 @@ func (s *Store) failed(err error) {
 		"err", err.Error(), "on_error", s.opts.OnError, "server", s.opts.Detail)
 	s.probeStop, s.probeDone = make(chan struct{}), make(chan struct{})
 	go s.probe(s.probeStop, s.probeDone)
+}
+
+// failedCall records a call that got no usable answer.
+func (s *Store) failedCall(err error) {
+	s.errs.Add(1)
+	s.mu.Lock()
+	s.lastErr = err.Error()
+	s.mu.Unlock()
 }
 
 // probe writes a short-lived key until Redis takes it (a replica answers
@@ -280,16 +316,17 @@ func (s *Store) Run(ctx context.Context, now time.Time, program []store.Op, res 
 	}
 	v, err := s.call(ctx, s.encode("run", now, program))
 	if err == nil {
-		err = decode(v, len(program), res)
+		if err = decode(v, len(program), res); err != nil {
+			s.roundTrip(err) // an answer that is not the script's
+		}
 	}
 	if err != nil {
-		if ctx.Err() != nil && !errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		if clientGone(ctx) {
 			return ctx.Err() // the client went away: not Redis' fault
 		}
-		s.failed(err)
+		s.failedCall(err)
 		return s.fallback(ctx, now, program, res, err)
 	}
-	s.succeeded()
 	return nil
 }
 
@@ -301,11 +338,11 @@ func (s *Store) Fail(ctx context.Context, now time.Time, op store.Op) (int64, bo
 		v, err := s.call(ctx, s.encode("fail", now, prog))
 		if err == nil {
 			if err = decode(v, 1, &res); err == nil {
-				s.succeeded()
 				return res.Counts[0], res.Banned[0], nil
 			}
+			s.roundTrip(err)
 		}
-		s.failed(err)
+		s.failedCall(err)
 	}
 	s.fallbacks.Add(1)
 	if s.opts.OnError == OnErrorLocal {
@@ -336,6 +373,9 @@ func (s *Store) Close() error {
 			close(stop)
 			<-done
 		}
+		if s.batch != nil {
+			s.batch.close()
+		}
 		err = s.client.Close()
 	})
 	return err
@@ -346,7 +386,7 @@ func (s *Store) Stats() store.Stats {
 	s.mu.Lock()
 	open, last := s.open, s.lastErr
 	s.mu.Unlock()
-	st := store.Stats{Kind: "redis", Keys: -1, RoundTrips: s.roundTrips.Load(), Errors: s.errs.Load(),
+	st := store.Stats{Kind: "redis", Keys: -1, RoundTrips: s.roundTrips.Load(), Pipelines: s.pipelines.Load(), Errors: s.errs.Load(),
 		Fallbacks: s.fallbacks.Load(), Healthy: !open, Detail: "connected to " + s.opts.Detail}
 	if open {
 		st.Detail = "falling back (on_error: " + s.opts.OnError + "): " + last
@@ -354,7 +394,8 @@ func (s *Store) Stats() store.Stats {
 	return st
 }
 
-// RoundTrips returns the number of script calls sent to Redis.
+// RoundTrips returns the number of script calls sent to Redis (batched
+// calls share network round trips: Stats().Pipelines counts those).
 func (s *Store) RoundTrips() int64 { return s.roundTrips.Load() }
 
 // SharedSecret returns the installation's key secret kept in Redis,

@@ -1,0 +1,208 @@
+package redis
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	goredis "github.com/redis/go-redis/v9"
+)
+
+// Batching: the script calls of concurrent requests share network round
+// trips. At most `flushers` round trips are on the wire at once. A call
+// that finds one free (and nothing queued) is sent at once by its own
+// goroutine, as without batching: a lone request waits for no batch and no
+// timer. Otherwise it is queued, and the next free flusher takes every call
+// queued at that moment (up to maxBatch) and sends them as one pipeline,
+// so the gateway and Redis pay one write and one read for the batch
+// instead of one per request. Calls only wait while every round trip is
+// taken — exactly when sending them sooner would not get them answered
+// sooner, since one Redis runs scripts one at a time.
+const (
+	defaultFlushers = 2
+	maxBatch        = 128
+	queueLen        = 4096
+)
+
+var errClosed = errors.New("redis store closed")
+
+// pending is one queued script call.
+type pending struct {
+	ctx  context.Context // the caller's, with the store timeout
+	args []any
+	val  any
+	err  error
+	done chan struct{} // closed when val and err are set
+}
+
+// batcher sends queued script calls as pipelines.
+type batcher struct {
+	client    goredis.UniversalClient
+	keys      []string // KEYS of every call: the hash tag
+	queue     chan *pending
+	slots     chan struct{} // one token per round trip on the wire
+	stop      chan struct{}
+	wg        sync.WaitGroup
+	calls     *atomic.Int64 // script calls sent (EVALSHA and EVAL)
+	pipelines *atomic.Int64 // pipelines sent
+	trip      func(error)   // the breaker: each pipeline's outcome
+}
+
+func newBatcher(client goredis.UniversalClient, tag string, flushers int, calls, pipelines *atomic.Int64, trip func(error)) *batcher {
+	b := &batcher{client: client, keys: []string{tag}, queue: make(chan *pending, queueLen),
+		slots: make(chan struct{}, flushers), stop: make(chan struct{}), calls: calls, pipelines: pipelines, trip: trip}
+	b.wg.Add(flushers)
+	for range flushers {
+		go b.flush()
+	}
+	return b
+}
+
+// tryDirect takes a free round trip for a call to send by itself when no
+// call is queued; release gives it back.
+func (b *batcher) tryDirect() bool {
+	if len(b.queue) > 0 {
+		return false
+	}
+	select {
+	case b.slots <- struct{}{}:
+		return true
+	default:
+		return false
+	}
+}
+
+func (b *batcher) release() { <-b.slots }
+
+// do queues one call and waits for its answer or for ctx.
+func (b *batcher) do(ctx context.Context, args []any) (any, error) {
+	p := &pending{ctx: ctx, args: args, done: make(chan struct{})}
+	select {
+	case b.queue <- p:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	case <-b.stop:
+		return nil, errClosed
+	}
+	select {
+	case <-p.done:
+		return p.val, p.err
+	case <-ctx.Done():
+		return nil, ctx.Err() // the flusher finishes p later; nobody reads it
+	}
+}
+
+// close stops the flushers and fails what is still queued.
+func (b *batcher) close() {
+	close(b.stop)
+	b.wg.Wait()
+	for {
+		select {
+		case p := <-b.queue:
+			p.err = errClosed
+			close(p.done)
+		default:
+			return
+		}
+	}
+}
+
+func (b *batcher) flush() {
+	defer b.wg.Done()
+	batch := make([]*pending, 0, maxBatch)
+	for {
+		select {
+		case p := <-b.queue:
+			batch = append(batch[:0], p)
+		case <-b.stop:
+			return
+		}
+		select { // wait for a free round trip; calls queue meanwhile
+		case b.slots <- struct{}{}:
+		case <-b.stop:
+			batch[0].err = errClosed
+			close(batch[0].done)
+			return
+		}
+	fill:
+		for len(batch) < maxBatch {
+			select {
+			case p := <-b.queue:
+				batch = append(batch, p)
+			default:
+				break fill
+			}
+		}
+		b.send(batch)
+		b.release()
+		clear(batch)
+	}
+}
+
+// send runs one batch as a pipeline (EVALSHA each; one more pipeline of
+// EVALs for the calls that found the script missing). The pipeline's
+// deadline is its earliest caller's: a batch either answers in time for
+// all of its calls or fails for all of them.
+func (b *batcher) send(batch []*pending) {
+	var deadline time.Time
+	live := 0
+	for i, p := range batch {
+		if err := p.ctx.Err(); err != nil {
+			p.err = err
+			close(p.done)
+			batch[i] = nil
+			continue
+		}
+		if d, ok := p.ctx.Deadline(); ok && (deadline.IsZero() || d.Before(deadline)) {
+			deadline = d
+		}
+		live++
+	}
+	if live == 0 {
+		return
+	}
+	ctx := context.Background()
+	if !deadline.IsZero() {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithDeadline(ctx, deadline)
+		defer cancel()
+	}
+	cmds := make([]*goredis.Cmd, len(batch))
+	pipe := b.client.Pipeline()
+	for i, p := range batch {
+		if p != nil {
+			cmds[i] = pipe.EvalSha(ctx, scriptSHA, b.keys, p.args...)
+		}
+	}
+	b.calls.Add(int64(live))
+	b.pipelines.Add(1)
+	pipe.Exec(ctx) // each command carries its own error
+	var retry goredis.Pipeliner
+	for i, c := range cmds {
+		if c != nil && goredis.HasErrorPrefix(c.Err(), "NOSCRIPT") {
+			if retry == nil {
+				retry = b.client.Pipeline()
+			}
+			cmds[i] = retry.Eval(ctx, scriptSource, b.keys, batch[i].args...)
+			b.calls.Add(1)
+		}
+	}
+	if retry != nil {
+		b.pipelines.Add(1)
+		retry.Exec(ctx)
+	}
+	var failed error
+	for i, c := range cmds {
+		if c != nil {
+			p := batch[i]
+			p.val, p.err = c.Result()
+			if failed == nil {
+				failed = p.err
+			}
+			close(p.done)
+		}
+	}
+	b.trip(failed)
+}

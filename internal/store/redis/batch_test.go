@@ -1,0 +1,159 @@
+package redis_test
+
+import (
+	"context"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/wootguard/wootguard/internal/store"
+	"github.com/wootguard/wootguard/internal/store/redis"
+	"github.com/wootguard/wootguard/internal/store/redis/redistest"
+)
+
+// decideConcurrently runs n decisions of prog at once and returns each
+// one's count and error.
+func decideConcurrently(st *redis.Store, n int, prog []store.Op) ([]int64, []error) {
+	counts, errs := make([]int64, n), make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			res := newResult(len(prog))
+			errs[i] = st.Run(context.Background(), time.Now(), prog, res)
+			counts[i] = res.Counts[0]
+		}()
+	}
+	wg.Wait()
+	return counts, errs
+}
+
+// TestConcurrentCallsShareRoundTrips: calls that arrive while the round
+// trips are taken (here: Redis paused) go out together as pipelines, and
+// every decision is still one script call, counted exactly once.
+func TestConcurrentCallsShareRoundTrips(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		flushers int
+		maxPipes int64 // network round trips allowed for the 64 calls
+	}{
+		{"default", 0, 8},
+		{"one flusher", 1, 4},
+		{"unbatched", -1, 64},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := redistest.Start(t)
+			st := open(t, srv, redis.Options{Flushers: tc.flushers})
+			srv.Do("client", "pause", 300)
+			counts, errs := decideConcurrently(st, 64, throttle(10))
+			for _, err := range errs {
+				if err != nil {
+					t.Fatal(err)
+				}
+			}
+			slices.Sort(counts)
+			for i, c := range counts {
+				if c != int64(i+1) {
+					t.Fatalf("counts %v: want each of 1..64 once (every call counted once)", counts)
+				}
+			}
+			s := st.Stats()
+			if s.RoundTrips != 64 {
+				t.Fatalf("%d script calls for 64 decisions, want 64", s.RoundTrips)
+			}
+			t.Logf("64 calls in %d network round trips", s.Pipelines)
+			if s.Pipelines > tc.maxPipes || (tc.flushers >= 0 && s.Pipelines >= s.RoundTrips) {
+				t.Fatalf("%d network round trips for 64 concurrent calls, want at most %d", s.Pipelines, tc.maxPipes)
+			}
+		})
+	}
+}
+
+// TestLoneCallsAreSentAtOnce: one call at a time is sent by its caller,
+// one round trip each, never queued behind a batch.
+func TestLoneCallsAreSentAtOnce(t *testing.T) {
+	srv := redistest.Start(t)
+	st := open(t, srv, redis.Options{})
+	res := newResult(1)
+	for i := range int64(20) {
+		if err := st.Run(context.Background(), time.Now(), throttle(100), res); err != nil || res.Counts[0] != i+1 {
+			t.Fatalf("call %d: %v %+v", i, err, res)
+		}
+	}
+	if s := st.Stats(); s.RoundTrips != 20 || s.Pipelines != 20 {
+		t.Fatalf("stats %+v: want 20 calls in 20 round trips", s)
+	}
+}
+
+// TestQueuedCallsKeepTheirTimeout: with Redis not answering, calls queued
+// behind a batch on the wire get the failure policy within their own
+// store.timeout, not when Redis answers again.
+func TestQueuedCallsKeepTheirTimeout(t *testing.T) {
+	srv := redistest.Start(t)
+	st := open(t, srv, redis.Options{Timeout: 100 * time.Millisecond, OnError: redis.OnErrorDeny})
+	const pause = 5 * time.Second // far beyond the timeout: a call that waited for it is wrong
+	srv.Do("client", "pause", pause.Milliseconds())
+	start := time.Now()
+	_, errs := decideConcurrently(st, 32, throttle(10))
+	waited := time.Since(start)
+	for _, err := range errs {
+		if _, ok := store.IsUnavailable(err); !ok {
+			t.Fatalf("error %v: want the deny policy's", err)
+		}
+	}
+	if waited >= pause {
+		t.Fatalf("the calls waited %v, for Redis to answer: want each one's 100ms timeout", waited)
+	}
+	if s := st.Stats(); s.Fallbacks != 32 || s.Healthy {
+		t.Fatalf("stats %+v: want 32 fallbacks and the breaker open", s)
+	}
+}
+
+// TestBatchedCallsOnCluster: on a Redis Cluster a pipeline of calls goes
+// to the one primary holding the {prefix} slot, and every call is counted
+// there once.
+func TestBatchedCallsOnCluster(t *testing.T) {
+	nodes := redistest.Cluster(t, 3)
+	addrs := make([]string, len(nodes))
+	for i, n := range nodes {
+		addrs[i] = n.Addr()
+	}
+	c, detail, err := redis.NewClient(redis.ClientOptions{ClusterNodes: addrs, Timeout: 2 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := redis.New(redis.Options{Client: c, Detail: detail, Timeout: 2 * time.Second, OnError: redis.OnErrorDeny})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	for _, n := range nodes {
+		n.Do("client", "pause", 300)
+	}
+	counts, errs := decideConcurrently(st, 64, throttle(10))
+	for _, err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	slices.Sort(counts)
+	for i, c := range counts {
+		if c != int64(i+1) {
+			t.Fatalf("counts %v: want each of 1..64 once", counts)
+		}
+	}
+	if s := st.Stats(); s.RoundTrips != 64 || s.Pipelines >= 64 {
+		t.Fatalf("stats %+v: want 64 calls in fewer round trips", s)
+	}
+	holders := 0
+	for _, n := range nodes {
+		if keys, _ := n.Do("keys", "{wootguard}:*").([]any); len(keys) > 0 {
+			holders++
+		}
+	}
+	if holders != 1 {
+		t.Fatalf("wootguard keys on %d nodes, want 1", holders)
+	}
+}
