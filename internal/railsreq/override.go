@@ -24,8 +24,9 @@ func (r *Request) MethodOverride() string {
 	var m string
 	var have bool
 	if r.rackForm {
-		if r.rackErr == nil && r.body != nil {
-			if v := r.body.get("_method"); v != nil && v.kind != Nil {
+		body, _ := r.tree()
+		if r.rackErr == nil && body != nil {
+			if v := body.get("_method"); v != nil && v.kind != Nil {
 				have = true
 				if v.kind == String {
 					if !utf8.ValidString(v.s) {

@@ -13,6 +13,7 @@ import (
 	"errors"
 	"net/http"
 	"strings"
+	"unicode/utf8"
 )
 
 // Request is one request as Rails will see it. Set the exported fields;
@@ -24,6 +25,13 @@ type Request struct {
 	// Body is the buffered body, nil when it was not read (the caller
 	// reads it whenever BodyParsed says Rails would parse it).
 	Body []byte
+	// Want, when set, lists the top-level param names (see ParamTop) the
+	// caller will read. A JSON body is then validated in one pass that
+	// records only where these values are, and a value is read only when
+	// asked for, instead of building the whole tree (see jsonscan.go).
+	// Other names still work: they build the tree. Unused with more than
+	// MaxWant names.
+	Want []string
 
 	queryDone bool
 	query     *node
@@ -34,6 +42,14 @@ type Request struct {
 	rackForm bool  // Rack parses the body as form or multipart
 	rackErr  error // Rack's parser failed (MethodOverride falls back to the header)
 	bodyErr  error // ActionDispatch would refuse the body's params
+
+	// A valid JSON body read lazily: the tree is not built (body is nil
+	// until tree() builds it); spans[i] locates Want[i], strs caches a
+	// String value read from there.
+	jsonLazy bool
+	spans    [MaxWant]jsonSpan
+	strs     [MaxWant]string
+	strDone  [MaxWant]bool
 }
 
 // ErrUnreadable wraps every reason why the params Rails sees are not
@@ -109,6 +125,18 @@ func (r *Request) parseBody() {
 			r.bodyErr = err
 			// Rack still reads the form for MethodOverride.
 		} else if kind == "json" {
+			// Valid UTF-8 gives strings that are valid UTF-8 (every escape
+			// decodes to whole characters), so checkEncoding cannot fail
+			// and the scan alone decides. Otherwise the reference decides
+			// which strings count (keys and overwritten values do not).
+			if len(r.Want) > 0 && len(r.Want) <= MaxWant && utf8.Valid(r.Body) {
+				if scanJSON(r.Body, r.Want, &r.spans) {
+					r.jsonLazy = true
+				} else {
+					r.bodyErr = errBadJSON
+				}
+				return
+			}
 			r.body, r.bodyErr = parseJSON(r.Body)
 			if r.bodyErr == nil {
 				r.bodyErr = checkEncoding(r.body)
@@ -175,21 +203,101 @@ func (r *Request) Param(name string) (Value, error) {
 	if r.query != nil {
 		v = r.query.get(top)
 	}
-	if v == nil && r.body != nil {
-		v = r.body.get(top)
+	if v == nil && r.jsonLazy {
+		if i := r.wantIndex(top); i >= 0 {
+			return r.lazyParam(i, nested)
+		}
+	}
+	if v == nil {
+		if body, err := r.tree(); err != nil {
+			return Value{}, err
+		} else if body != nil {
+			v = body.get(top)
+		}
 	}
 	if v == nil {
 		return Value{}, nil
 	}
+	return walk(v, nested), nil
+}
+
+// walk reads nested keys into hashes from v.
+func walk(v *node, nested []string) Value {
 	for _, k := range nested {
 		if v.kind != Hash {
-			return Value{}, nil
+			return Value{}
 		}
 		if v = v.get(k); v == nil {
-			return Value{}, nil
+			return Value{}
 		}
 	}
-	return v.value(), nil
+	return v.value()
+}
+
+// tree is the body's params, built by the reference parser when the body
+// was only scanned.
+func (r *Request) tree() (*node, error) {
+	if r.jsonLazy {
+		r.jsonLazy = false
+		body, err := parseJSON(r.Body)
+		if err == nil {
+			err = checkEncoding(body)
+		}
+		if err != nil {
+			// The scan accepted what the parser refuses: a bug, fail closed.
+			r.bodyErr = err
+			return nil, unreadable{err}
+		}
+		r.body = body
+	}
+	return r.body, nil
+}
+
+func (r *Request) wantIndex(top string) int {
+	for i, w := range r.Want {
+		if w == top {
+			return i
+		}
+	}
+	return -1
+}
+
+// lazyParam reads Want[i] (then nested keys) from a scanned JSON body
+// with the reference parser, from where the scan found it: a top-level
+// String costs one string, the value itself.
+func (r *Request) lazyParam(i int, nested []string) (Value, error) {
+	sp := r.spans[i]
+	if !sp.found {
+		return Value{}, nil
+	}
+	p := jsonParser{s: r.Body, i: sp.start}
+	if len(nested) == 0 && r.Body[sp.start] == '"' {
+		if !r.strDone[i] {
+			s, err := p.str()
+			if err != nil {
+				return Value{}, unreadable{err}
+			}
+			r.strs[i], r.strDone[i] = s, true
+		}
+		return Str(r.strs[i]), nil
+	}
+	depth := 1 // a key's value is inside the document's object
+	if sp.doc {
+		depth = 0
+	}
+	v, err := p.value(depth)
+	if err != nil {
+		return Value{}, unreadable{err}
+	}
+	return walk(v, nested), nil
+}
+
+// ParamTop is the top-level key Param reads name from ("a" of "a[b]").
+func ParamTop(name string) string {
+	if i := strings.IndexByte(name, '['); i > 0 && strings.HasSuffix(name, "]") {
+		return name[:i]
+	}
+	return name
 }
 
 // splitName splits "a[b][c]" into a, b, c; other names are one key.
@@ -263,9 +371,13 @@ func (r *Request) Params() (Value, error) {
 		return Value{}, err
 	}
 	out := newHash()
-	if r.body != nil {
-		for i, k := range r.body.keys {
-			out.set(k, r.body.vals[i])
+	body, err := r.tree()
+	if err != nil {
+		return Value{}, err
+	}
+	if body != nil {
+		for i, k := range body.keys {
+			out.set(k, body.vals[i])
 		}
 	}
 	if r.query != nil {
@@ -304,4 +416,37 @@ func (r *Request) InQuery(name string) bool {
 // _method. The media type decides, never its parameters ("; x=json").
 func RackReadsForm(method, contentType string) bool {
 	return rackParsesForm(method, RackMediaType(contentType))
+}
+
+// AppendString appends Param(name) to dst when it is a String and
+// reports whether it was one (dst is unchanged when not). From a scanned
+// JSON body it copies the text straight from the body: no string is
+// made, so a rule key built from a param costs no allocation of its own.
+func (r *Request) AppendString(dst []byte, name string) ([]byte, bool, error) {
+	if err := r.Err(); err != nil {
+		return dst, false, err
+	}
+	if r.jsonLazy && ParamTop(name) == name && (r.query == nil || r.query.get(name) == nil) {
+		if i := r.wantIndex(name); i >= 0 {
+			sp := r.spans[i]
+			if !sp.found || r.Body[sp.start] != '"' {
+				return dst, false, nil
+			}
+			if r.strDone[i] {
+				return append(dst, r.strs[i]...), true, nil
+			}
+			j := sp.start + 1
+			for j < len(r.Body) && r.Body[j] != '"' && r.Body[j] != '\\' && r.Body[j] >= 0x20 {
+				j++
+			}
+			if j < len(r.Body) && r.Body[j] == '"' {
+				return append(dst, r.Body[sp.start+1:j]...), true, nil
+			}
+		}
+	}
+	v, err := r.Param(name)
+	if err != nil || v.Kind != String {
+		return dst, false, err
+	}
+	return append(dst, v.S...), true, nil
 }

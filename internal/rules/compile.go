@@ -6,10 +6,12 @@ import (
 	"net/netip"
 	"regexp"
 	"regexp/syntax"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/wootguard/wootguard/internal/railsreq"
 	"github.com/wootguard/wootguard/internal/store"
 )
 
@@ -493,6 +495,22 @@ func (rl *rule) paramNames() []string {
 				out = append(out, "email")
 			case srcSuperAdminEmail:
 				out = append(out, "email", "super_admin")
+			}
+		}
+	}
+	return out
+}
+
+// paramTops is the top-level param names (railsreq.ParamTop) any rule
+// of e reads, each once.
+func (e *Engine) paramTops() []string {
+	var out []string
+	for _, group := range [][]*rule{e.safelists, e.blocklists, e.bans, e.throttles, e.tracks} {
+		for _, rl := range group {
+			for _, name := range rl.paramNames() {
+				if top := railsreq.ParamTop(name); !slices.Contains(out, top) {
+					out = append(out, top)
+				}
 			}
 		}
 	}

@@ -53,6 +53,9 @@ type Engine struct {
 	tracks     []*rule
 	pool       sync.Pool
 	refusers   []*rule // bans counting refusals (failure.refused_by)
+	// params are the top-level param names any rule reads: a JSON body
+	// is scanned for these only (railsreq.Request.Want).
+	params []string
 }
 
 // Compile checks a Spec and builds an Engine. The error, if any, is
@@ -168,6 +171,7 @@ func Compile(s Spec, o Options) (*Engine, error) {
 			}
 		}
 	}
+	e.params = e.paramTops()
 	e.pool.New = func() any { return &scratch{} }
 	return e, nil
 }
@@ -237,7 +241,16 @@ type Pending struct {
 }
 
 type scratch struct {
-	res         store.Result
+	res store.Result
+	// keys holds the counter keys of one decision, made one string at
+	// the end (one allocation however many rules count); keySpans[i]
+	// locates ops[i]'s key and discriminator in it (key -1: the op has
+	// its own strings).
+	keys        []byte
+	keySpans    []keySpan
+	win         int64    // the last window number appendWindow formatted
+	winBuf      [20]byte // and its digits
+	winDigits   int      // 0: none yet this decision
 	plainTracks []Event
 	ops         []store.Op
 	rules       []*rule
@@ -254,6 +267,9 @@ type scratch struct {
 // for Explain.
 func (e *Engine) decide(ctx context.Context, now time.Time, r *Request, tr *trace) (Decision, error) {
 	var d Decision
+	if !r.railsReady {
+		r.want = e.params
+	}
 	if m := r.methodOverride(); m != "" {
 		r.Method = m
 	}
@@ -285,12 +301,19 @@ func (e *Engine) decide(ctx context.Context, now time.Time, r *Request, tr *trac
 	sc := e.pool.Get().(*scratch)
 	defer e.pool.Put(sc)
 	sc.ops, sc.rules, sc.discs, sc.plainTracks = sc.ops[:0], sc.rules[:0], sc.discs[:0], sc.plainTracks[:0]
+	sc.keys, sc.keySpans, sc.winDigits = sc.keys[:0], sc.keySpans[:0], 0
 	unix := now.Unix()
 
 	add := func(rl *rule, op store.Op, disc string) {
 		sc.ops = append(sc.ops, op)
 		sc.rules = append(sc.rules, rl)
 		sc.discs = append(sc.discs, disc)
+		sc.keySpans = append(sc.keySpans, keySpan{key: -1})
+	}
+	// addKeyed adds an op whose key is in sc.keys (see appendCounterKey).
+	addKeyed := func(rl *rule, op store.Op, span keySpan) {
+		add(rl, op, "")
+		sc.keySpans[len(sc.keySpans)-1] = span
 	}
 	for _, rl := range e.bans {
 		// A ban blocks every request of its key; only requests that fit
@@ -326,12 +349,12 @@ func (e *Engine) decide(ctx context.Context, now time.Time, r *Request, tr *trac
 		if !rl.match.matches(r, path) || rl.exempted(r) {
 			continue
 		}
-		key, disc, ok := e.counterKey(sc, rl.keyUnix(unix), rl, r, path)
+		span, ok := e.appendCounterKey(sc, rl.keyUnix(unix), rl, r, path)
 		if !ok {
 			continue
 		}
-		add(rl, e.windowed(rl, store.Op{Kind: store.OpThrottle, Key: key,
-			TTL: ttl(unix, rl.period), Limit: rl.limit, Enforce: rl.enforce}), disc)
+		addKeyed(rl, e.windowed(rl, store.Op{Kind: store.OpThrottle,
+			TTL: ttl(unix, rl.period), Limit: rl.limit, Enforce: rl.enforce}), span)
 	}
 	for _, rl := range e.tracks {
 		if !rl.match.matches(r, path) {
@@ -351,12 +374,20 @@ func (e *Engine) decide(ctx context.Context, now time.Time, r *Request, tr *trac
 			sc.plainTracks = append(sc.plainTracks, Event{Type: "track", Rule: rl.name, Discriminator: disc, Limit: -1})
 			continue
 		}
-		key, disc, ok := e.counterKey(sc, unix, rl, r, path)
+		span, ok := e.appendCounterKey(sc, unix, rl, r, path)
 		if !ok {
 			continue
 		}
-		add(rl, e.windowed(rl, store.Op{Kind: store.OpCount, Key: key,
-			TTL: ttl(unix, rl.period), Limit: rl.limit}), disc)
+		addKeyed(rl, e.windowed(rl, store.Op{Kind: store.OpCount,
+			TTL: ttl(unix, rl.period), Limit: rl.limit}), span)
+	}
+	if len(sc.keys) > 0 {
+		keys := string(sc.keys)
+		for i, sp := range sc.keySpans {
+			if sp.key >= 0 {
+				sc.ops[i].Key, sc.discs[i] = keys[sp.key:sp.end], keys[sp.disc:sp.end]
+			}
+		}
 	}
 	if len(sc.ops) == 0 {
 		d.Events = append(d.Events, sc.plainTracks...)

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/wootguard/wootguard/internal/railsreq"
@@ -159,6 +160,40 @@ func (e *Engine) counterKey(sc *scratch, unix int64, rl *rule, r *Request, path 
 	return key, key[head:], true
 }
 
+// keySpan locates one counter key and its discriminator in
+// scratch.keys.
+type keySpan struct{ key, disc, end int }
+
+// appendCounterKey is counterKey appending to sc.keys, which decide
+// turns into one string for all keys of the decision.
+func (e *Engine) appendCounterKey(sc *scratch, unix int64, rl *rule, r *Request, path string) (keySpan, bool) {
+	start := len(sc.keys)
+	b := append(sc.keys, e.opts.Prefix...)
+	b = append(b, ':')
+	b = sc.appendWindow(b, unix/rl.period)
+	b = append(b, ':')
+	b = append(b, rl.countNS...)
+	b = append(b, ':')
+	head := len(b)
+	b, ok := appendDiscriminator(b, rl, r, path)
+	if !ok {
+		sc.keys = b[:start]
+		return keySpan{}, false
+	}
+	sc.keys = b
+	return keySpan{key: start, disc: head, end: len(b)}, true
+}
+
+// appendWindow appends the window number w, formatted once per decision
+// for the rules that share a period (req/ip and the MFA throttles, …).
+func (sc *scratch) appendWindow(b []byte, w int64) []byte {
+	if sc.winDigits == 0 || sc.win != w {
+		d := strconv.AppendInt(sc.winBuf[:0], w, 10)
+		sc.win, sc.winDigits = w, len(d)
+	}
+	return append(b, sc.winBuf[:sc.winDigits]...)
+}
+
 // appendDiscriminator appends rl's key for r to b, normalized like
 // Rack::Attack's default (strip, then lower-case).
 func appendDiscriminator(b []byte, rl *rule, r *Request, path string) ([]byte, bool) {
@@ -191,6 +226,16 @@ func appendDiscriminator(b []byte, rl *rule, r *Request, path string) ([]byte, b
 					break
 				}
 				continue
+			}
+			if src.kind == srcAuthEmail && len(src.mods) == 0 && r.want != nil {
+				// Never a secret (appendKeyValue appends it as it is).
+				// Only with the engine's targeted read (r.want): a request
+				// read before Decide takes chatwootAuthEmail, the reference
+				// TestDecideTargetedJSONMatchesFullParse compares with.
+				if nb, ok := appendAuthEmail(b, r); ok {
+					b, found = nb, true
+					break
+				}
 			}
 			var v railsreq.Value
 			unparsed := false
@@ -432,6 +477,45 @@ func chatwootAuthEmail(r *Request) (railsreq.Value, bool) {
 		return railsreq.Value{}, false
 	}
 	return railsreq.Str(removeRubySpace(email)), true
+}
+
+// appendAuthEmail is chatwootAuthEmail for its common case, a
+// non-blank String email param, appended to b without making a string;
+// not ok (b unchanged) for every other case, which chatwootAuthEmail
+// then decides.
+func appendAuthEmail(b []byte, r *Request) ([]byte, bool) {
+	start := len(b)
+	out, isString, err := r.view().AppendString(b, "email")
+	if err != nil || !isString {
+		return b, false
+	}
+	email := out[start:]
+	if !utf8.Valid(email) || isBlankBytes(email) {
+		return b, false
+	}
+	// removeRubySpace: the white space is ASCII, so bytes can go.
+	n := start
+	for _, c := range email {
+		switch c {
+		case ' ', '\t', '\n', '\v', '\f', '\r':
+			continue
+		}
+		out[n] = c
+		n++
+	}
+	return out[:n], true
+}
+
+// isBlankBytes is railsreq.IsBlankString of b.
+func isBlankBytes(b []byte) bool {
+	for len(b) > 0 {
+		r, n := utf8.DecodeRune(b)
+		if !unicode.IsSpace(r) {
+			return false
+		}
+		b = b[n:]
+	}
+	return true
 }
 
 // chatwootSuperAdminEmail is super_admin_login/email's key: the form's

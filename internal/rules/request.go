@@ -32,7 +32,8 @@ type Request struct {
 
 	rails      railsreq.Request
 	railsReady bool
-	full       string // decoded and normalized
+	want       []string // the engine's param names (railsreq.Request.Want)
+	full       string   // decoded and normalized
 	fullReady  bool
 	bare       string // and without extensions
 	bareReady  bool
@@ -61,7 +62,7 @@ func (r *Request) journeyPath() string {
 // view is the request as Rails reads it.
 func (r *Request) view() *railsreq.Request {
 	if !r.railsReady {
-		r.rails = railsreq.Request{Method: r.Method, RawQuery: r.RawQuery, Header: r.Header, Body: r.Body}
+		r.rails = railsreq.Request{Method: r.Method, RawQuery: r.RawQuery, Header: r.Header, Body: r.Body, Want: r.want}
 		r.railsReady = true
 	}
 	return &r.rails

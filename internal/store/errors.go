@@ -16,6 +16,9 @@ type Unavailable interface {
 // IsUnavailable reports whether err is (or wraps) an Unavailable error
 // and, if so, the Retry-After it asks for.
 func IsUnavailable(err error) (time.Duration, bool) {
+	if err == nil {
+		return 0, false // every decision asks: errors.As's target would cost an allocation
+	}
 	var u Unavailable
 	if errors.As(err, &u) {
 		return u.StoreUnavailable(), true
