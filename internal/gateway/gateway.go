@@ -216,7 +216,6 @@ func (g *Gateway) serve(w *recordingWriter, r *http.Request, o *Options, rec *Re
 			return
 		}
 		req.Body, req.BodyUnread = body, false
-		r.Body = io.NopCloser(bytes.NewReader(body))
 	}
 
 	d, err := o.Engine.Decide(r.Context(), o.Now(), req)
@@ -288,6 +287,11 @@ func (g *Gateway) serve(w *recordingWriter, r *http.Request, o *Options, rec *Re
 		o.Logger.Debug("protocol upgrade dropped; forwarded as plain HTTP", "upgrade", truncate(r.Header.Get("Upgrade"), 64),
 			"client_ip", clientLabel(client), "path", r.URL.Path)
 		dropUpgrade(r.Header)
+	}
+	if req.Body != nil {
+		// Chatwoot gets the body the rules read; made only here, so a
+		// refused sign-in does not pay for it.
+		r.Body = io.NopCloser(bytes.NewReader(req.Body))
 	}
 	rec.Forwarded, rec.upstreamStart = true, o.Now()
 	g.forward(w, r, info)
