@@ -134,6 +134,12 @@ func skipRequestHeader(k string, connection []string) bool {
 	switch k {
 	case "Host", "User-Agent", "Content-Length": // written by writeRequestHead
 		return true
+	case "Expect":
+		// The server in front answered the client's 100-continue when the
+		// body was first read, and the body goes upstream at once: an
+		// upstream told to expect might refuse early (417) and read that
+		// body as the next request (nginx drops Expect too).
+		return true
 	}
 	if hopHeaders[k] || forwardingHeaders[k] || spoofable[k] {
 		return true
