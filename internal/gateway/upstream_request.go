@@ -254,8 +254,11 @@ func singleJoiningSlash(a, b string) string {
 // cleanQuery is ReverseProxy's cleanQueryParams: a query Go would not
 // parse the same way (";" separators, bad escapes, over 10000 params) is
 // re-encoded from what url.ParseQuery makes of it, so Chatwoot never
-// reads a parameter the gateway's rules could not see.
+// reads a parameter the gateway's rules could not see. A raw "#" is
+// escaped: the rules read it as part of a value, Puma as the start of
+// a fragment that it drops.
 func cleanQuery(s string) string {
+	s = escapeHash(s)
 	reencode := func(s string) string {
 		v, _ := url.ParseQuery(s)
 		return v.Encode()
@@ -277,6 +280,13 @@ func cleanQuery(s string) string {
 		}
 	}
 	return s
+}
+
+func escapeHash(s string) string {
+	if strings.IndexByte(s, '#') < 0 {
+		return s
+	}
+	return strings.ReplaceAll(s, "#", "%23")
 }
 
 func isHex(c byte) bool {
