@@ -4,15 +4,23 @@ import (
 	"bufio"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/wootguard/wootguard/internal/config"
+	"github.com/wootguard/wootguard/internal/gateway"
+	"github.com/wootguard/wootguard/internal/store/memory"
 )
 
 // A raw "#" in the request target: Go's server keeps it in the path or
@@ -200,5 +208,75 @@ func checkFramedHead(t *testing.T, head string) {
 	if count["Content-Length"]+count["Transfer-Encoding"] > 1 || count["Host"] != 1 || count["X-Forwarded-For"] != 1 ||
 		count["Expect"]+count["Connection"]+count["Keep-Alive"]+count["X-Real-Ip"]-1 != 0 {
 		t.Fatalf("head %q: header counts %v", head, count)
+	}
+}
+
+// Sign-in bodies, which the Chatwoot preset's rules read (buffered, then
+// sent on from memory): the replay is framed as the client's was, with
+// the very bytes the rules read, and a request after it on the same
+// client connection stays a request of its own.
+func TestUpstreamBufferedBodyReplayFraming(t *testing.T) {
+	login := `{"email":"a@example.com","password":"x"}`
+	tests := []struct {
+		name, raw string
+		want      []string
+	}{
+		{"Content-Length", fmt.Sprintf("POST /auth/sign_in HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s"+
+			"GET /b HTTP/1.1\r\nHost: x\r\n\r\n", len(login), login), []string{"POST /auth/sign_in " + login, "GET /b "}},
+		{"chunked, with a trailer", fmt.Sprintf("POST /auth/sign_in HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n"+
+			"Trailer: X-T\r\n\r\n%x\r\n%s\r\n0\r\nX-T: v\r\n\r\nGET /b HTTP/1.1\r\nHost: x\r\n\r\n", len(login), login),
+			[]string{"POST /auth/sign_in " + login, "GET /b "}},
+		{"Expect: 100-continue", fmt.Sprintf("POST /auth/sign_in HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nExpect: 100-continue\r\n"+
+			"Content-Length: %d\r\n\r\n%s", len(login), login), []string{"POST /auth/sign_in " + login}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			upURL, got := framingUpstream(t)
+			path := filepath.Join(t.TempDir(), "wootguard.yaml")
+			os.WriteFile(path, []byte("upstream: "+upURL+"\npreset: chatwoot\n"), 0o644)
+			cfg, err := config.Load(path, func(string) string { return "" })
+			if err != nil {
+				t.Fatal(err)
+			}
+			st := memory.New(memory.Options{SweepEvery: -1})
+			t.Cleanup(func() { st.Close() })
+			opts, err := gateway.FromConfig(cfg, st, slog.New(slog.DiscardHandler))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !opts.Engine.NeedsBodyFor("POST", "/auth/sign_in", "", "application/json") {
+				t.Fatal("the preset does not read sign-in bodies: this test tests nothing")
+			}
+			gw := gateway.New(opts)
+			srv := httptest.NewServer(gw)
+			t.Cleanup(func() { srv.Close(); gw.Close() })
+			c, err := net.Dial("tcp", hostOf(srv.URL))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			c.SetDeadline(time.Now().Add(5 * time.Second))
+			io.WriteString(c, tt.raw)
+			br := bufio.NewReader(c)
+			for n := 0; n < len(tt.want); {
+				resp, err := http.ReadResponse(br, nil)
+				if err != nil {
+					break
+				}
+				resp.Body.Close()
+				if resp.StatusCode != 100 {
+					n++
+				}
+			}
+			time.Sleep(20 * time.Millisecond)
+			var lines []string
+			for _, r := range got() {
+				lines = append(lines, r.line+" "+r.body)
+				checkFramedHead(t, r.head)
+			}
+			if !slices.Equal(lines, tt.want) {
+				t.Fatalf("upstream read %q; want %q", lines, tt.want)
+			}
+		})
 	}
 }
