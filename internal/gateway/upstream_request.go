@@ -25,6 +25,10 @@ var hopHeaders = map[string]bool{"Connection": true, "Proxy-Connection": true, "
 	"Proxy-Authenticate": true, "Proxy-Authorization": true, "Te": true, "Trailer": true,
 	"Transfer-Encoding": true, "Upgrade": true}
 
+// contentHeaders describe the body: set by the gateway (its framing) or
+// read by the rules as the client sent them.
+var contentHeaders = map[string]bool{"Content-Length": true, "Content-Type": true}
+
 // forwardingHeaders are the ones the gateway sets itself.
 var forwardingHeaders = map[string]bool{"X-Forwarded-For": true, "X-Real-Ip": true,
 	"X-Forwarded-Proto": true, "X-Forwarded-Host": true}
@@ -84,7 +88,7 @@ func writeRequestHead(bw *bufio.Writer, r *http.Request, u *upstreamRequest) err
 		bw.WriteString("Content-Length: 0\r\n")
 	}
 	for k, vv := range h {
-		if skipRequestHeader(k, connection) {
+		if skipRequestHeader(k, h, connection) {
 			continue
 		}
 		if !validToken(k) {
@@ -128,9 +132,9 @@ func writeRequestHead(bw *bufio.Writer, r *http.Request, u *upstreamRequest) err
 	return err
 }
 
-// skipRequestHeader reports whether header k does not go upstream as
-// the client sent it.
-func skipRequestHeader(k string, connection []string) bool {
+// skipRequestHeader reports whether header k of h does not go upstream
+// as the client sent it.
+func skipRequestHeader(k string, h http.Header, connection []string) bool {
 	switch k {
 	case "Host", "User-Agent", "Content-Length": // written by writeRequestHead
 		return true
@@ -144,10 +148,19 @@ func skipRequestHeader(k string, connection []string) bool {
 	if hopHeaders[k] || forwardingHeaders[k] || spoofable[k] {
 		return true
 	}
-	// Underscore spellings too (X_Forwarded_For, Client_ip): Puma maps
-	// them to the same HTTP_* variables Rails reads.
-	if strings.IndexByte(k, '_') >= 0 && spoofable[http.CanonicalHeaderKey(strings.ReplaceAll(k, "_", "-"))] {
-		return true
+	// Underscore spellings too: Puma maps X_Forwarded_For to the same
+	// HTTP_* variable as X-Forwarded-For, Transfer_Encoding and
+	// Content_Length to the framing it reads the body by (a request framed
+	// otherwise than the gateway framed it: smuggling), Content_Type to
+	// the type Rails parses the body by. A header the request also has in
+	// its dash spelling would be joined with it (older Pumas) into a value
+	// the rules never read. (Other underscore names, Chatwoot's
+	// api_access_token for one, go on.)
+	if strings.IndexByte(k, '_') >= 0 {
+		dashed := http.CanonicalHeaderKey(strings.ReplaceAll(k, "_", "-"))
+		if _, both := h[dashed]; both || spoofable[dashed] || hopHeaders[dashed] || contentHeaders[dashed] {
+			return true
+		}
 	}
 	return headerValuesContainToken(connection, k) // named hop-by-hop (RFC 9110 §7.6.1)
 }
