@@ -148,7 +148,8 @@ func skipRequestHeader(k string, h http.Header, connection []string) bool {
 	if hopHeaders[k] || forwardingHeaders[k] || spoofable[k] {
 		return true
 	}
-	// Underscore spellings too: Puma maps X_Forwarded_For to the same
+	// Underscore spellings too: Puma (before 6.4.3, CVE-2024-45614) maps
+	// X_Forwarded_For to the same
 	// HTTP_* variable as X-Forwarded-For, Transfer_Encoding and
 	// Content_Length to the framing it reads the body by (a request framed
 	// otherwise than the gateway framed it: smuggling), Content_Type to
