@@ -148,15 +148,13 @@ func skipRequestHeader(k string, h http.Header, connection []string) bool {
 	if hopHeaders[k] || forwardingHeaders[k] || spoofable[k] {
 		return true
 	}
-	// Underscore spellings too: Puma (before 6.4.3, CVE-2024-45614) maps
-	// X_Forwarded_For to the same
-	// HTTP_* variable as X-Forwarded-For, Transfer_Encoding and
-	// Content_Length to the framing it reads the body by (a request framed
-	// otherwise than the gateway framed it: smuggling), Content_Type to
-	// the type Rails parses the body by. A header the request also has in
-	// its dash spelling would be joined with it (older Pumas) into a value
-	// the rules never read. (Other underscore names, Chatwoot's
-	// api_access_token for one, go on.)
+	// Underscore spellings too: Pumas before 6.4.3 (CVE-2024-45614) read
+	// X_Forwarded_For as X-Forwarded-For, Transfer_Encoding and
+	// Content_Length as the framing of the body (a request framed
+	// otherwise than the gateway framed it: smuggling), Content_Type as
+	// the type Rails parses the body by; a name the request also has
+	// dashed they join with it into a value the rules never read. (Other
+	// underscore names, Chatwoot's api_access_token for one, go on.)
 	if strings.IndexByte(k, '_') >= 0 {
 		dashed := http.CanonicalHeaderKey(strings.ReplaceAll(k, "_", "-"))
 		if _, both := h[dashed]; both || spoofable[dashed] || hopHeaders[dashed] || contentHeaders[dashed] {
