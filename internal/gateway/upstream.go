@@ -30,7 +30,7 @@ func (g *Gateway) forward(w *recordingWriter, r *http.Request, info *reqInfo) {
 			// came after the last answer (a body too long, a body on a HEAD
 			// answer, a stray write) would be read as this request's answer:
 			// another client's response, or one forged for it.
-			if c != nil && peekClosed(c.tcp) {
+			if c != nil && c.peek.closed() {
 				c.conn.Close()
 				c = nil
 			}
