@@ -10,11 +10,16 @@ import (
 // only "Upgrade: websocket" on one of the websocket paths (ActionCable's
 // /cable). h2c is never allowed: a backend that switched to HTTP/2 over
 // the tunnel would receive requests the gateway never sees (h2c
-// smuggling). A request whose upgrade is not allowed is forwarded as plain
-// HTTP/1.1 without it, as nginx does when not told to upgrade.
+// smuggling). Nor is a handshake with a body (RFC 6455's is a GET
+// without one): its body would still be on its way, read from the
+// client's connection and written to Chatwoot's, when a 101 hands both
+// connections to the tunnel. A request whose upgrade is not allowed is
+// forwarded as plain HTTP/1.1 without it, as nginx does when not told to
+// upgrade.
 func upgradeAllowed(r *http.Request, paths []string) bool {
 	up := r.Header.Values("Upgrade")
-	return len(up) == 1 && strings.EqualFold(strings.TrimSpace(up[0]), "websocket") && slices.Contains(paths, r.URL.Path)
+	noBody := r.Body == nil || r.Body == http.NoBody || r.ContentLength == 0
+	return len(up) == 1 && strings.EqualFold(strings.TrimSpace(up[0]), "websocket") && slices.Contains(paths, r.URL.Path) && noBody
 }
 
 // wantsUpgrade reports whether r asks for any protocol upgrade.

@@ -24,10 +24,13 @@ func (g *Gateway) forward(w *recordingWriter, r *http.Request, info *reqInfo) {
 		var c *upstreamConn
 		if attempt == 0 {
 			c = g.pool.get()
-			// Nothing else can tell that Chatwoot closed an idle connection
-			// (no goroutine reads it), and a request that is not retried must
-			// not be sent on one that is gone.
-			if c != nil && !replayable && peekClosed(c.tcp) {
+			// Nothing else can tell that Chatwoot closed an idle connection,
+			// or wrote to it (no goroutine reads it): a request that is not
+			// retried must not be sent on one that is gone, and bytes that
+			// came after the last answer (a body too long, a body on a HEAD
+			// answer, a stray write) would be read as this request's answer:
+			// another client's response, or one forged for it.
+			if c != nil && c.peek.closed() {
 				c.conn.Close()
 				c = nil
 			}

@@ -4,6 +4,10 @@ package gateway
 
 import "net"
 
-// peekClosed cannot tell without a raw peek; a stale connection then
+// connPeeker cannot tell without a raw peek; a stale connection then
 // fails the request (502) instead.
-func peekClosed(net.Conn) bool { return false }
+type connPeeker struct{}
+
+func newConnPeeker(net.Conn) *connPeeker { return nil }
+
+func (*connPeeker) closed() bool { return false }

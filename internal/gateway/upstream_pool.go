@@ -24,8 +24,8 @@ const (
 
 // upstreamConn is one persistent HTTP/1.1 connection to Chatwoot.
 type upstreamConn struct {
-	conn      net.Conn // what requests go over: the TCP or the TLS connection
-	tcp       net.Conn // the TCP connection under it (peekClosed)
+	conn      net.Conn    // what requests go over: the TCP or the TLS connection
+	peek      *connPeeker // on the TCP connection under conn
 	io        countingConn
 	br        *bufio.Reader
 	bw        *bufio.Writer
@@ -212,7 +212,7 @@ func (p *upstreamPool) dial(ctx context.Context) (*upstreamConn, error) {
 		}
 		conn = tc
 	}
-	c := &upstreamConn{conn: conn, tcp: tcp}
+	c := &upstreamConn{conn: conn, peek: newConnPeeker(tcp)}
 	c.io.c = conn
 	c.io.headLeft = -1
 	c.br = bufio.NewReaderSize(&c.io, 4<<10)

@@ -25,6 +25,10 @@ var hopHeaders = map[string]bool{"Connection": true, "Proxy-Connection": true, "
 	"Proxy-Authenticate": true, "Proxy-Authorization": true, "Te": true, "Trailer": true,
 	"Transfer-Encoding": true, "Upgrade": true}
 
+// contentHeaders describe the body: set by the gateway (its framing) or
+// read by the rules as the client sent them.
+var contentHeaders = map[string]bool{"Content-Length": true, "Content-Type": true}
+
 // forwardingHeaders are the ones the gateway sets itself.
 var forwardingHeaders = map[string]bool{"X-Forwarded-For": true, "X-Real-Ip": true,
 	"X-Forwarded-Proto": true, "X-Forwarded-Host": true}
@@ -84,7 +88,7 @@ func writeRequestHead(bw *bufio.Writer, r *http.Request, u *upstreamRequest) err
 		bw.WriteString("Content-Length: 0\r\n")
 	}
 	for k, vv := range h {
-		if skipRequestHeader(k, connection) {
+		if skipRequestHeader(k, h, connection) {
 			continue
 		}
 		if !validToken(k) {
@@ -128,20 +132,34 @@ func writeRequestHead(bw *bufio.Writer, r *http.Request, u *upstreamRequest) err
 	return err
 }
 
-// skipRequestHeader reports whether header k does not go upstream as
-// the client sent it.
-func skipRequestHeader(k string, connection []string) bool {
+// skipRequestHeader reports whether header k of h does not go upstream
+// as the client sent it.
+func skipRequestHeader(k string, h http.Header, connection []string) bool {
 	switch k {
 	case "Host", "User-Agent", "Content-Length": // written by writeRequestHead
+		return true
+	case "Expect":
+		// The server in front answered the client's 100-continue when the
+		// body was first read, and the body goes upstream at once: an
+		// upstream told to expect might refuse early (417) and read that
+		// body as the next request (nginx drops Expect too).
 		return true
 	}
 	if hopHeaders[k] || forwardingHeaders[k] || spoofable[k] {
 		return true
 	}
-	// Underscore spellings too (X_Forwarded_For, Client_ip): Puma maps
-	// them to the same HTTP_* variables Rails reads.
-	if strings.IndexByte(k, '_') >= 0 && spoofable[http.CanonicalHeaderKey(strings.ReplaceAll(k, "_", "-"))] {
-		return true
+	// Underscore spellings too: Pumas before 6.4.3 (CVE-2024-45614) read
+	// X_Forwarded_For as X-Forwarded-For, Transfer_Encoding and
+	// Content_Length as the framing of the body (a request framed
+	// otherwise than the gateway framed it: smuggling), Content_Type as
+	// the type Rails parses the body by; a name the request also has
+	// dashed they join with it into a value the rules never read. (Other
+	// underscore names, Chatwoot's api_access_token for one, go on.)
+	if strings.IndexByte(k, '_') >= 0 {
+		dashed := http.CanonicalHeaderKey(strings.ReplaceAll(k, "_", "-"))
+		if _, both := h[dashed]; both || spoofable[dashed] || hopHeaders[dashed] || contentHeaders[dashed] {
+			return true
+		}
 	}
 	return headerValuesContainToken(connection, k) // named hop-by-hop (RFC 9110 §7.6.1)
 }
@@ -248,8 +266,11 @@ func singleJoiningSlash(a, b string) string {
 // cleanQuery is ReverseProxy's cleanQueryParams: a query Go would not
 // parse the same way (";" separators, bad escapes, over 10000 params) is
 // re-encoded from what url.ParseQuery makes of it, so Chatwoot never
-// reads a parameter the gateway's rules could not see.
+// reads a parameter the gateway's rules could not see. A raw "#" is
+// escaped: the rules read it as part of a value, Puma as the start of
+// a fragment that it drops.
 func cleanQuery(s string) string {
+	s = escapeHash(s)
 	reencode := func(s string) string {
 		v, _ := url.ParseQuery(s)
 		return v.Encode()
@@ -271,6 +292,13 @@ func cleanQuery(s string) string {
 		}
 	}
 	return s
+}
+
+func escapeHash(s string) string {
+	if strings.IndexByte(s, '#') < 0 {
+		return s
+	}
+	return strings.ReplaceAll(s, "#", "%23")
 }
 
 func isHex(c byte) bool {

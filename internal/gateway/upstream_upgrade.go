@@ -5,6 +5,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"time"
 )
 
 // switchProtocols tunnels an allowed WebSocket upgrade that Chatwoot
@@ -46,9 +47,15 @@ func (g *Gateway) switchProtocols(w *recordingWriter, r *http.Request, c *upstre
 	return nil
 }
 
+// tunnelCloseGrace is how long a tunnel stays half-open after one side
+// has ended it: time for the other to finish (a WebSocket close frame),
+// not to hold the handler and both connections while it stays silent.
+const tunnelCloseGrace = 3 * time.Second
+
 // tunnel copies src (first what br holds of it) to dst. At src's end it
-// half-closes dst, so the other direction can finish; on an error it
-// closes both, which ends the other direction too.
+// half-closes dst, so the other direction can finish within
+// tunnelCloseGrace; on an error it closes both, which ends the other
+// direction too.
 func tunnel(dst, src net.Conn, br interface {
 	Buffered() int
 	Peek(int) ([]byte, error)
@@ -70,6 +77,7 @@ func tunnel(dst, src net.Conn, br interface {
 	}
 	if cw, ok := dst.(interface{ CloseWrite() error }); ok {
 		cw.CloseWrite()
+		dst.SetReadDeadline(time.Now().Add(tunnelCloseGrace)) // the other direction reads dst
 		return
 	}
 	dst.Close()
