@@ -29,8 +29,9 @@ func (g *Gateway) forward(w *recordingWriter, r *http.Request, info *reqInfo) {
 			// retried must not be sent on one that is gone, and bytes that
 			// came after the last answer (a body too long, a body on a HEAD
 			// answer, a stray write) would be read as this request's answer:
-			// another client's response, or one forged for it.
-			if c != nil && c.peek.closed() {
+			// another client's response, or one forged for it. Over TLS
+			// such bytes may already sit in crypto/tls's buffer (tlsPending).
+			if c != nil && (c.peek.closed() || c.tlsPending()) {
 				c.conn.Close()
 				c = nil
 			}

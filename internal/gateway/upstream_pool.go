@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"crypto/tls"
+	"errors"
 	"net"
 	"net/url"
 	"sync"
@@ -30,8 +31,27 @@ type upstreamConn struct {
 	br        *bufio.Reader
 	bw        *bufio.Writer
 	reused    bool
+	isTLS     bool
 	idleSince time.Time
 }
+
+// tlsPending reports whether a TLS connection holds bytes that came
+// after the last answer in records the TLS layer has already taken off
+// the socket, where the TCP peek cannot see them. A read with a past
+// deadline asks without waiting (crypto/tls keeps no state from a
+// timeout).
+func (c *upstreamConn) tlsPending() bool {
+	if !c.isTLS {
+		return false
+	}
+	c.conn.SetReadDeadline(longAgo)
+	_, err := c.br.Peek(1)
+	c.conn.SetReadDeadline(time.Time{})
+	var ne net.Error
+	return err == nil || !errors.As(err, &ne) || !ne.Timeout()
+}
+
+var longAgo = time.Unix(1, 0)
 
 // countingConn counts the bytes that crossed the connection (a failure
 // with none read or written may be retried) and caps a response head.
@@ -212,7 +232,7 @@ func (p *upstreamPool) dial(ctx context.Context) (*upstreamConn, error) {
 		}
 		conn = tc
 	}
-	c := &upstreamConn{conn: conn, peek: newConnPeeker(tcp)}
+	c := &upstreamConn{conn: conn, peek: newConnPeeker(tcp), isTLS: p.tlsConf != nil}
 	c.io.c = conn
 	c.io.headLeft = -1
 	c.br = bufio.NewReaderSize(&c.io, 4<<10)
