@@ -32,25 +32,15 @@ func TestUpstreamUnsolicitedBytesNotServedToNextClient(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			upURL := rawUpstream(t, func(_ int, c net.Conn) {
-				br := bufio.NewReader(c)
-				for {
-					req, err := http.ReadRequest(br)
-					if err != nil {
-						return
-					}
-					io.Copy(io.Discard, req.Body)
-					if req.URL.Path != "/attacker" {
-						io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 11\r\n\r\nvictim-data")
-						continue
-					}
+				serveForging(c, func() {
 					if tt.sameWrite {
 						io.WriteString(c, tt.answer+forged)
-						continue
+						return
 					}
 					io.WriteString(c, tt.answer)
 					time.Sleep(30 * time.Millisecond) // a segment of its own, after the gateway has read the answer
 					io.WriteString(c, forged)
-				}
+				})
 			})
 			rig := newUpstreamRig(t, upURL, nil)
 			c := client()
@@ -70,5 +60,23 @@ func TestUpstreamUnsolicitedBytesNotServedToNextClient(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// serveForging reads requests from c: /attacker is answered by attack,
+// every other path with "victim-data".
+func serveForging(c io.ReadWriter, attack func()) {
+	br := bufio.NewReader(c)
+	for {
+		req, err := http.ReadRequest(br)
+		if err != nil {
+			return
+		}
+		io.Copy(io.Discard, req.Body)
+		if req.URL.Path != "/attacker" {
+			io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 11\r\n\r\nvictim-data")
+			continue
+		}
+		attack()
 	}
 }

@@ -1,7 +1,6 @@
 package gateway_test
 
 import (
-	"bufio"
 	"crypto/tls"
 	"crypto/x509"
 	"io"
@@ -36,20 +35,10 @@ func TestUpstreamTLSRecordAfterAnswerNotServedToNextClient(t *testing.T) {
 			}
 			upURL := rawUpstream(t, func(_ int, raw net.Conn) {
 				c := tls.Server(raw, &tls.Config{Certificates: []tls.Certificate{cert}, NextProtos: []string{"http/1.1"}})
-				br := bufio.NewReader(c)
-				for {
-					req, err := http.ReadRequest(br)
-					if err != nil {
-						return
-					}
-					io.Copy(io.Discard, req.Body)
-					if req.URL.Path != "/attacker" {
-						io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 11\r\n\r\nvictim-data")
-						continue
-					}
+				serveForging(c, func() {
 					io.WriteString(c, answer) // one record
 					io.WriteString(c, forged) // another, right behind it
-				}
+				})
 			})
 			upURL = strings.Replace(upURL, "http://", "https://", 1)
 			rig := newUpstreamRig(t, upURL, func(o *gateway.Options) {
