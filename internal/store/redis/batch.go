@@ -18,8 +18,11 @@ import (
 // queued at that moment (up to maxBatch) and sends them as one pipeline,
 // so the gateway and Redis pay one write and one read for the batch
 // instead of one per request. Calls only wait while every round trip is
-// taken — exactly when sending them sooner would not get them answered
-// sooner, since one Redis runs scripts one at a time.
+// taken, which on a busy loopback Redis is when sending them sooner would
+// not get them answered sooner (one Redis runs scripts one at a time). A
+// Redis far away is different: there a queued call would wait a whole
+// round trip before its own. So a call that no round trip has taken
+// within a quarter of store.timeout is sent on its own by its caller.
 const (
 	defaultFlushers = 2
 	maxBatch        = 128
@@ -30,12 +33,19 @@ var errClosed = errors.New("redis store closed")
 
 // pending is one queued script call.
 type pending struct {
-	ctx  context.Context // the caller's, with the store timeout
-	args []any
-	val  any
-	err  error
-	done chan struct{} // closed when val and err are set
+	ctx   context.Context // the caller's, with the store timeout
+	args  []any
+	val   any
+	err   error
+	done  chan struct{} // closed when val and err are set
+	owner atomic.Int32  // who sends it: queued, byFlusher or byCaller
 }
+
+const (
+	queued int32 = iota
+	byFlusher
+	byCaller
+)
 
 // batcher sends queued script calls as pipelines.
 type batcher struct {
@@ -48,11 +58,13 @@ type batcher struct {
 	calls     *atomic.Int64 // script calls sent (EVALSHA and EVAL)
 	pipelines *atomic.Int64 // pipelines sent
 	trip      func(error)   // the breaker: each pipeline's outcome
+	patience  time.Duration // how long a call stays queued before its caller sends it
 }
 
-func newBatcher(client goredis.UniversalClient, tag string, flushers int, calls, pipelines *atomic.Int64, trip func(error)) *batcher {
+func newBatcher(client goredis.UniversalClient, tag string, flushers int, patience time.Duration, calls, pipelines *atomic.Int64, trip func(error)) *batcher {
 	b := &batcher{client: client, keys: []string{tag}, queue: make(chan *pending, queueLen),
-		slots: make(chan struct{}, flushers), stop: make(chan struct{}), calls: calls, pipelines: pipelines, trip: trip}
+		slots: make(chan struct{}, flushers), stop: make(chan struct{}), calls: calls, pipelines: pipelines, trip: trip,
+		patience: patience}
 	b.wg.Add(flushers)
 	for range flushers {
 		go b.flush()
@@ -76,8 +88,9 @@ func (b *batcher) tryDirect() bool {
 
 func (b *batcher) release() { <-b.slots }
 
-// do queues one call and waits for its answer or for ctx.
-func (b *batcher) do(ctx context.Context, args []any) (any, error) {
+// do queues one call and waits for its answer or for ctx. A call no
+// flusher has taken within b.patience is sent by direct, here.
+func (b *batcher) do(ctx context.Context, args []any, direct func() (any, error)) (any, error) {
 	p := &pending{ctx: ctx, args: args, done: make(chan struct{})}
 	select {
 	case b.queue <- p:
@@ -85,6 +98,18 @@ func (b *batcher) do(ctx context.Context, args []any) (any, error) {
 		return nil, ctx.Err()
 	case <-b.stop:
 		return nil, errClosed
+	}
+	wait := time.NewTimer(b.patience)
+	defer wait.Stop()
+	select {
+	case <-p.done:
+		return p.val, p.err
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	case <-wait.C:
+		if p.owner.CompareAndSwap(queued, byCaller) {
+			return direct() // a flusher that dequeues it now skips it
+		}
 	}
 	select {
 	case <-p.done:
@@ -101,8 +126,10 @@ func (b *batcher) close() {
 	for {
 		select {
 		case p := <-b.queue:
-			p.err = errClosed
-			close(p.done)
+			if p.owner.CompareAndSwap(queued, byFlusher) {
+				p.err = errClosed
+				close(p.done)
+			}
 		default:
 			return
 		}
@@ -113,29 +140,41 @@ func (b *batcher) flush() {
 	defer b.wg.Done()
 	batch := make([]*pending, 0, maxBatch)
 	for {
+		var first *pending
 		select {
-		case p := <-b.queue:
-			batch = append(batch[:0], p)
+		case first = <-b.queue:
 		case <-b.stop:
 			return
 		}
 		select { // wait for a free round trip; calls queue meanwhile
 		case b.slots <- struct{}{}:
 		case <-b.stop:
-			batch[0].err = errClosed
-			close(batch[0].done)
+			if first.owner.CompareAndSwap(queued, byFlusher) {
+				first.err = errClosed
+				close(first.done)
+			}
 			return
+		}
+		// A call is this flusher's only once claimed: its caller may have
+		// given up waiting and sent it itself.
+		batch = batch[:0]
+		if first.owner.CompareAndSwap(queued, byFlusher) {
+			batch = append(batch, first)
 		}
 	fill:
 		for len(batch) < maxBatch {
 			select {
 			case p := <-b.queue:
-				batch = append(batch, p)
+				if p.owner.CompareAndSwap(queued, byFlusher) {
+					batch = append(batch, p)
+				}
 			default:
 				break fill
 			}
 		}
-		b.send(batch)
+		if len(batch) > 0 {
+			b.send(batch)
+		}
 		b.release()
 		clear(batch)
 	}

@@ -2,6 +2,8 @@ package redis_test
 
 import (
 	"context"
+	"io"
+	"net"
 	"slices"
 	"sync"
 	"testing"
@@ -167,4 +169,101 @@ func TestBatchedCallsOnCluster(t *testing.T) {
 	if holders != 1 {
 		t.Fatalf("wootguard keys on %d nodes, want 1", holders)
 	}
+}
+
+// TestQueuedCallsDoNotWaitOutAFarRedis: with Redis a long round trip away
+// a call queued behind the round trips on the wire would wait one of them
+// out and then need its own, twice the round trip: past a timeout that
+// one round trip fits in. A queued call that no round trip takes within a
+// quarter of the timeout is sent by its caller.
+func TestQueuedCallsDoNotWaitOutAFarRedis(t *testing.T) {
+	const rtt, timeout = 300 * time.Millisecond, 500 * time.Millisecond
+	srv := redistest.Start(t)
+	far := latencyProxy(t, srv.Addr(), rtt)
+	c, detail, err := redis.NewClient(redis.ClientOptions{URL: "redis://" + far + "/0", DB: -1, Timeout: 5 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	for range 16 { // a warm pool: no dial inside the measured calls
+		wg.Add(1)
+		go func() { defer wg.Done(); c.Ping(context.Background()) }()
+	}
+	wg.Wait()
+	st, err := redis.New(redis.Options{Client: c, Detail: detail, Timeout: timeout, OnError: redis.OnErrorDeny, ProbeEvery: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	for round := range 2 {
+		_, errs := decideConcurrently(st, 16, throttle(1<<30))
+		for _, err := range errs {
+			if err != nil {
+				t.Fatalf("round %d: %v (a %v round trip fits the %v timeout)", round, err, rtt, timeout)
+			}
+		}
+	}
+}
+
+// latencyProxy forwards to addr and delays Redis' answers by d: a Redis
+// d away.
+func latencyProxy(t *testing.T, addr string, d time.Duration) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	var open []net.Conn
+	t.Cleanup(func() {
+		ln.Close()
+		mu.Lock()
+		for _, c := range open {
+			c.Close()
+		}
+		mu.Unlock()
+	})
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			s, err := net.Dial("tcp", addr)
+			if err != nil {
+				c.Close()
+				continue
+			}
+			mu.Lock()
+			open = append(open, c, s)
+			mu.Unlock()
+			go func() { io.Copy(s, c); s.Close() }()
+			type chunk struct {
+				at time.Time
+				b  []byte
+			}
+			answers := make(chan chunk, 1024)
+			go func() {
+				for a := range answers {
+					time.Sleep(time.Until(a.at))
+					c.Write(a.b)
+				}
+				c.Close()
+			}()
+			go func() {
+				defer close(answers)
+				buf := make([]byte, 64<<10)
+				for {
+					n, err := s.Read(buf)
+					if n > 0 {
+						answers <- chunk{time.Now().Add(d), append([]byte(nil), buf[:n]...)}
+					}
+					if err != nil {
+						return
+					}
+				}
+			}()
+		}
+	}()
+	return ln.Addr().String()
 }

@@ -153,7 +153,7 @@ func New(o Options) (*Store, error) {
 		o.Flushers = defaultFlushers
 	}
 	if o.Flushers > 0 {
-		s.batch = newBatcher(s.client, s.tag, o.Flushers, &s.roundTrips, &s.pipelines, s.roundTrip)
+		s.batch = newBatcher(s.client, s.tag, o.Flushers, o.Timeout/4, &s.roundTrips, &s.pipelines, s.roundTrip)
 	}
 	// Load the script before the first request (so it costs one call,
 	// not EVALSHA + EVAL), waiting briefly: a Redis that is down now is the
@@ -198,10 +198,16 @@ func (s *Store) call(ctx context.Context, args []any) (any, error) {
 	defer cancel()
 	if s.batch != nil {
 		if !s.batch.tryDirect() {
-			return s.batch.do(tctx, args)
+			return s.batch.do(tctx, args, func() (any, error) { return s.callAlone(ctx, tctx, args) })
 		}
 		defer s.batch.release()
 	}
+	return s.callAlone(ctx, tctx, args)
+}
+
+// callAlone sends one script call by itself (tctx: ctx with the store
+// timeout).
+func (s *Store) callAlone(ctx, tctx context.Context, args []any) (any, error) {
 	keys := []string{s.tag}
 	s.roundTrips.Add(1)
 	s.pipelines.Add(1)
