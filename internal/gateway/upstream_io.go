@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"strconv"
@@ -27,7 +28,12 @@ func (g *Gateway) readResponseHead(w http.ResponseWriter, r *http.Request, c *up
 		if err != nil {
 			return nil, err
 		}
-		if resp.StatusCode < 100 || resp.StatusCode > 199 || resp.StatusCode == http.StatusSwitchingProtocols {
+		if resp.StatusCode < 100 {
+			// http.ReadResponse takes any three characters Atoi reads ("099",
+			// "+50"); WriteHeader would panic on them.
+			return nil, fmt.Errorf("malformed HTTP status code %q", resp.Status)
+		}
+		if resp.StatusCode > 199 || resp.StatusCode == http.StatusSwitchingProtocols {
 			return resp, nil
 		}
 		forwardInformational(w, resp)

@@ -140,3 +140,31 @@ func TestUpstreamPoolConcurrentAnswersStayWithTheirRequests(t *testing.T) {
 		t.Error(e)
 	}
 }
+
+// Status codes http.ReadResponse accepts but HTTP has not ("099", "+50",
+// "000") are a broken answer: 502, not a handler panic and a dropped
+// client connection.
+func TestUpstreamOddStatusCodeIsBadGateway(t *testing.T) {
+	for _, code := range []string{"099", "+50", "000", "-10"} {
+		t.Run(code, func(t *testing.T) {
+			upURL := rawUpstream(t, func(_ int, c net.Conn) {
+				br := bufio.NewReader(c)
+				for {
+					if _, err := http.ReadRequest(br); err != nil {
+						return
+					}
+					io.WriteString(c, "HTTP/1.1 "+code+" X\r\nContent-Length: 2\r\n\r\nok")
+				}
+			})
+			rig := newUpstreamRig(t, upURL, nil)
+			resp, err := client().Get(rig.srv.URL + "/x")
+			if err != nil {
+				t.Fatalf("client: %v (want a 502 answer)", err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusBadGateway {
+				t.Fatalf("status %d, want 502", resp.StatusCode)
+			}
+		})
+	}
+}
