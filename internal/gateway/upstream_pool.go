@@ -23,6 +23,8 @@ const (
 	maxUpstreamHeaderBytes = 10 << 20
 )
 
+var errNoUpstream = errors.New("no upstream configured")
+
 // upstreamConn is one persistent HTTP/1.1 connection to Chatwoot.
 type upstreamConn struct {
 	conn      net.Conn    // what requests go over: the TCP or the TLS connection
@@ -101,7 +103,7 @@ type upstreamPool struct {
 
 func newUpstreamPool(target *url.URL, maxIdle int, tlsConf *tls.Config) *upstreamPool {
 	if target == nil {
-		target = &url.URL{} // no upstream: every dial fails, a 502
+		target = &url.URL{} // no upstream: every dial fails (errNoUpstream), a 502
 	}
 	p := &upstreamPool{target: target, max: maxIdle,
 		dialer: net.Dialer{Timeout: upstreamDialTimeout, KeepAlive: 30 * time.Second}}
@@ -216,6 +218,9 @@ func (p *upstreamPool) idleCount() int {
 // dial opens a new connection (TCP keep-alive on; TLS with ALPN
 // http/1.1 for an https upstream). Never through an environment proxy.
 func (p *upstreamPool) dial(ctx context.Context) (*upstreamConn, error) {
+	if p.target.Host == "" {
+		return nil, errNoUpstream // not ":80", which would reach this host's port 80
+	}
 	tcp, err := p.dialer.DialContext(ctx, "tcp", p.addr)
 	if err != nil {
 		return nil, err
