@@ -173,46 +173,11 @@ func (p *jsonParser) value(depth int) (*node, error) {
 
 func (p *jsonParser) number() (*node, error) {
 	start := p.i
-	if p.s[p.i] == '-' {
-		p.i++
-	}
-	digits := func() int {
-		n := 0
-		for p.i < len(p.s) && p.s[p.i] >= '0' && p.s[p.i] <= '9' {
-			p.i++
-			n++
-		}
-		return n
-	}
-	if p.i >= len(p.s) {
+	end, float, ok := scanJSONNumber(p.s, p.i)
+	if !ok {
 		return nil, errBadJSON
 	}
-	if p.s[p.i] == '0' {
-		p.i++
-		if p.i < len(p.s) && p.s[p.i] >= '0' && p.s[p.i] <= '9' {
-			return nil, errBadJSON // "01"
-		}
-	} else if digits() == 0 {
-		return nil, errBadJSON
-	}
-	float := false
-	if p.i < len(p.s) && p.s[p.i] == '.' {
-		p.i++
-		if digits() == 0 {
-			return nil, errBadJSON
-		}
-		float = true
-	}
-	if p.i < len(p.s) && (p.s[p.i] == 'e' || p.s[p.i] == 'E') {
-		p.i++
-		if p.i < len(p.s) && (p.s[p.i] == '+' || p.s[p.i] == '-') {
-			p.i++
-		}
-		if digits() == 0 {
-			return nil, errBadJSON
-		}
-		float = true
-	}
+	p.i = end
 	text := string(p.s[start:p.i])
 	if float {
 		f, _ := strconv.ParseFloat(text, 64) // out of range: ±Inf, like Ruby's Float()
@@ -329,4 +294,51 @@ func ParseJSONValue(b []byte) (Value, error) {
 		return Value{}, errBadJSON
 	}
 	return v.value(), nil
+}
+
+// scanJSONNumber reads the JSON number at s[i:] (the json gem's grammar:
+// no leading zeros, digits after a '.' and in an exponent) and returns
+// where it ends and whether it has a fraction or an exponent. The parser
+// and the scanner share it, so they cannot disagree on what a number is.
+func scanJSONNumber(s []byte, i int) (end int, float, ok bool) {
+	digits := func() int {
+		n := 0
+		for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+			i++
+			n++
+		}
+		return n
+	}
+	if i < len(s) && s[i] == '-' {
+		i++
+	}
+	if i >= len(s) {
+		return i, false, false
+	}
+	if s[i] == '0' {
+		i++
+		if i < len(s) && s[i] >= '0' && s[i] <= '9' {
+			return i, false, false // "01"
+		}
+	} else if digits() == 0 {
+		return i, false, false
+	}
+	if i < len(s) && s[i] == '.' {
+		i++
+		if digits() == 0 {
+			return i, false, false
+		}
+		float = true
+	}
+	if i < len(s) && (s[i] == 'e' || s[i] == 'E') {
+		i++
+		if i < len(s) && (s[i] == '+' || s[i] == '-') {
+			i++
+		}
+		if digits() == 0 {
+			return i, false, false
+		}
+		float = true
+	}
+	return i, float, true
 }

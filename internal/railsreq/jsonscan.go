@@ -206,44 +206,9 @@ func (p *jsonScanner) value(depth int, top bool) bool {
 
 // number is jsonParser.number without the conversion.
 func (p *jsonScanner) number() bool {
-	if p.s[p.i] == '-' {
-		p.i++
-	}
-	digits := func() int {
-		n := 0
-		for p.i < len(p.s) && p.s[p.i] >= '0' && p.s[p.i] <= '9' {
-			p.i++
-			n++
-		}
-		return n
-	}
-	if p.i >= len(p.s) {
-		return false
-	}
-	if p.s[p.i] == '0' {
-		p.i++
-		if p.i < len(p.s) && p.s[p.i] >= '0' && p.s[p.i] <= '9' {
-			return false // "01"
-		}
-	} else if digits() == 0 {
-		return false
-	}
-	if p.i < len(p.s) && p.s[p.i] == '.' {
-		p.i++
-		if digits() == 0 {
-			return false
-		}
-	}
-	if p.i < len(p.s) && (p.s[p.i] == 'e' || p.s[p.i] == 'E') {
-		p.i++
-		if p.i < len(p.s) && (p.s[p.i] == '+' || p.s[p.i] == '-') {
-			p.i++
-		}
-		if digits() == 0 {
-			return false
-		}
-	}
-	return true
+	end, _, ok := scanJSONNumber(p.s, p.i)
+	p.i = end
+	return ok
 }
 
 // str is jsonParser.str without the decoding: p.i is at '"'.
