@@ -5,11 +5,9 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"testing"
 	"time"
 
@@ -29,14 +27,7 @@ import (
 //
 //	GOGC=400 GOMEMLIMIT=155MiB go test ./internal/gateway -run '^$' -bench HotPathFullStore -benchmem
 func BenchmarkHotPathFullStore(b *testing.B) {
-	body := []byte(strings.Repeat(`{"id":1,"status":"open","messages":[]},`, 52) + "{}")
-	length := strconv.Itoa(len(body))
-	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header()["Content-Type"] = []string{"application/json; charset=utf-8"}
-		w.Header()["Content-Length"] = []string{length}
-		w.Write(body)
-	}))
-	defer up.Close()
+	up := conversationsUpstream(b)
 	path := filepath.Join(b.TempDir(), "wootguard.yaml")
 	yaml := "upstream: " + up.URL + "\npreset: chatwoot\nclient_ip: {trusted_proxies: [127.0.0.1]}\n"
 	if err := os.WriteFile(path, []byte(yaml), 0o644); err != nil {
