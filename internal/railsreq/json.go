@@ -236,7 +236,7 @@ func (p *jsonParser) str() (string, error) {
 		case 't':
 			b = append(b, '\t')
 		case 'u':
-			r, ok := p.hex4(p.i + 1)
+			r, ok := hex4(p.s, p.i+1)
 			if !ok {
 				return "", errBadJSON
 			}
@@ -247,7 +247,7 @@ func (p *jsonParser) str() (string, error) {
 				if r >= 0xdc00 || p.i+6 >= len(p.s) || p.s[p.i+1] != '\\' || p.s[p.i+2] != 'u' {
 					return "", errBadJSON
 				}
-				r2, ok := p.hex4(p.i + 3)
+				r2, ok := hex4(p.s, p.i+3)
 				if !ok || r2 < 0xdc00 || r2 > 0xdfff {
 					return "", errBadJSON
 				}
@@ -266,12 +266,13 @@ func (p *jsonParser) str() (string, error) {
 	return "", errBadJSON
 }
 
-func (p *jsonParser) hex4(at int) (rune, bool) {
-	if at+4 > len(p.s) {
+// hex4 reads the four hex digits of a \u escape at s[at:].
+func hex4(s []byte, at int) (rune, bool) {
+	if at+4 > len(s) {
 		return 0, false
 	}
 	var r rune
-	for _, c := range p.s[at : at+4] {
+	for _, c := range s[at : at+4] {
 		if !isHex(c) {
 			return 0, false
 		}

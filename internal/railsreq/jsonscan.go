@@ -238,7 +238,7 @@ func (p *jsonScanner) str() bool {
 		}
 		switch p.s[p.i] {
 		case 'u':
-			r, ok := p.hex4(p.i + 1)
+			r, ok := hex4(p.s, p.i+1)
 			if !ok {
 				return false
 			}
@@ -247,7 +247,7 @@ func (p *jsonScanner) str() bool {
 				if r >= 0xdc00 || p.i+6 >= len(p.s) || p.s[p.i+1] != '\\' || p.s[p.i+2] != 'u' {
 					return false
 				}
-				r2, ok := p.hex4(p.i + 3)
+				r2, ok := hex4(p.s, p.i+3)
 				if !ok || r2 < 0xdc00 || r2 > 0xdfff {
 					return false
 				}
@@ -271,17 +271,3 @@ var strSpecial = func() (t [256]bool) {
 	t['"'], t['\\'] = true, true
 	return t
 }()
-
-func (p *jsonScanner) hex4(at int) (rune, bool) {
-	if at+4 > len(p.s) {
-		return 0, false
-	}
-	var r rune
-	for _, c := range p.s[at : at+4] {
-		if !isHex(c) {
-			return 0, false
-		}
-		r = r<<4 | rune(unhex(c))
-	}
-	return r, true
-}
