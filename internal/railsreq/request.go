@@ -115,12 +115,13 @@ func (r *Request) parseBody() {
 	if hasCT && len(vs) > 0 {
 		ct = vs[0]
 	}
-	r.rackForm = rackParsesForm(r.Method, RackMediaType(ct))
+	mediaType := RackMediaType(ct)
+	r.rackForm = rackParsesForm(r.Method, mediaType)
 	if len(r.Body) == 0 {
 		return // Content-Length 0: neither Rack nor ActionDispatch parses
 	}
 	if hasCT {
-		kind, err := railsContentType(ct)
+		kind, err := railsMediaKind(mediaType)
 		if err != nil {
 			r.bodyErr = err
 			// Rack still reads the form for MethodOverride.

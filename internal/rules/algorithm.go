@@ -51,6 +51,12 @@ func (rl *rule) keyUnix(unix int64) int64 {
 // windowed fills in what a store with its own clock, an algorithm or an
 // eviction order needs to know about a counting operation.
 func (e *Engine) windowed(rl *rule, op store.Op) store.Op {
+	e.window(rl, &op)
+	return op
+}
+
+// window is windowed in place.
+func (e *Engine) window(rl *rule, op *store.Op) {
 	op.Period = rl.period
 	op.Algorithm, op.Rate = rl.algo, rl.rate
 	if rl.algo != store.GCRA {
@@ -67,7 +73,6 @@ func (e *Engine) windowed(rl *rule, op store.Op) store.Op {
 	default:
 		op.Class = store.ClassThrottle
 	}
-	return op
 }
 
 // quotaOf is a throttle's quota for the RateLimit headers and Retry-After:

@@ -69,6 +69,8 @@ type rule struct {
 	algo   store.Algorithm // throttles
 	rate   int64           // GCRA: requests per period (limit is then the burst)
 	secret []byte          // Options.KeySecret: HMAC key for secret key parts
+	// paramOnlyPart: a key part is memoized params only (Request.keyMissing).
+	paramOnlyPart bool
 }
 
 type matcher struct {
@@ -85,8 +87,12 @@ type matcher struct {
 	usesParams bool
 	notIPs     []netip.Prefix // client IP must be in none
 	ext        pathView
+	// view is ext resolved against the engine's StripExtension:
+	// viewDefault whenever it reads the engine's default path.
+	view       pathView
 	strPresent []string
 	strAbsent  []string
+	checks     []paramCheck // the four lists above, as matches reads them
 }
 
 // pathView selects the path a matcher reads.
@@ -121,6 +127,7 @@ type keySource struct {
 	n    int
 	mods []keyMod // applied innermost first
 	bits int      // ip/N: the IPv6 prefix length (0: the engine's)
+	memo int      // param: 1 + its Request.paramMemo slot, 0 none (indexParams)
 }
 
 // keyMod is a key modifier written as a function: present(param:x).
@@ -142,6 +149,7 @@ type keyPart []keySource
 type compiler struct {
 	errs   SpecErrors
 	ipv6   int          // Options.IPv6Prefix, for "ip" keys
+	strip  bool         // Options.StripExtension: the default path view
 	dotted []dottedPath // path conditions with a "." (see checkDotted)
 }
 
@@ -290,6 +298,7 @@ func (c *compiler) matcher(path string, m *Match) *matcher {
 	out.strPresent = trimAll(m.StringParamPresent)
 	out.strAbsent = trimAll(m.StringParamAbsent)
 	out.usesParams = len(out.present)+len(out.absent)+len(out.strPresent)+len(out.strAbsent) > 0
+	out.checks = paramChecks(out)
 	switch m.Extensions {
 	case "":
 	case "strip":
@@ -300,6 +309,10 @@ func (c *compiler) matcher(path string, m *Match) *matcher {
 		out.ext = viewExact
 	default:
 		c.errf(path+".extensions", "unknown extensions %q: want strip, keep or exact", m.Extensions)
+	}
+	out.view = out.ext
+	if out.ext == viewStrip && c.strip || out.ext == viewKeep && !c.strip {
+		out.view = viewDefault
 	}
 	c.noteDotted(path, "path", m.Path, out.ext)
 	c.noteDotted(path, "path_prefix", m.PathPrefix, out.ext)

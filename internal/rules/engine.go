@@ -11,6 +11,7 @@ package rules
 import (
 	"context"
 	"fmt"
+	"math/bits"
 	"net/netip"
 	"slices"
 	"sync"
@@ -53,6 +54,8 @@ type Engine struct {
 	tracks     []*rule
 	pool       sync.Pool
 	refusers   []*rule // bans counting refusals (failure.refused_by)
+	// throttleIndex picks the throttles a request may match.
+	throttleIndex *ruleIndex
 	// params are the top-level param names any rule reads: a JSON body
 	// is scanned for these only (railsreq.Request.Want).
 	params []string
@@ -64,7 +67,7 @@ func Compile(s Spec, o Options) (*Engine, error) {
 	if o.Prefix == "" {
 		o.Prefix = "wootguard"
 	}
-	c := &compiler{ipv6: o.IPv6Prefix}
+	c := &compiler{ipv6: o.IPv6Prefix, strip: o.StripExtension}
 	e := &Engine{opts: o}
 	seen := map[ruleKind]map[string]bool{}
 	names := func(k ruleKind) map[string]bool {
@@ -172,6 +175,8 @@ func Compile(s Spec, o Options) (*Engine, error) {
 		}
 	}
 	e.params = e.paramTops()
+	e.indexParams()
+	e.throttleIndex = newRuleIndex(e.throttles)
 	e.pool.New = func() any { return &scratch{} }
 	return e, nil
 }
@@ -248,9 +253,8 @@ type scratch struct {
 	// its own strings).
 	keys        []byte
 	keySpans    []keySpan
-	win         int64    // the last window number appendWindow formatted
-	winBuf      [20]byte // and its digits
-	winDigits   int      // 0: none yet this decision
+	windows     [8]windowDigits // window numbers appendWindow formatted (kept across decisions)
+	nextWindow  int             // the slot the next new number takes
 	plainTracks []Event
 	ops         []store.Op
 	rules       []*rule
@@ -259,6 +263,17 @@ type scratch struct {
 	banned      []bool
 	buf         []byte
 	resets      []time.Duration
+	candidates  []uint64 // ruleIndex.candidates of the throttles
+}
+
+// addKeyed adds a zero op for rl whose key is in sc.keys (see
+// appendCounterKey) and returns it to be filled in place.
+func (sc *scratch) addKeyed(rl *rule, span keySpan) *store.Op {
+	sc.ops = append(sc.ops, store.Op{})
+	sc.rules = append(sc.rules, rl)
+	sc.discs = append(sc.discs, "")
+	sc.keySpans = append(sc.keySpans, span)
+	return &sc.ops[len(sc.ops)-1]
 }
 
 // decide evaluates every rule for r at time now (Decide, in refusal.go,
@@ -301,7 +316,7 @@ func (e *Engine) decide(ctx context.Context, now time.Time, r *Request, tr *trac
 	sc := e.pool.Get().(*scratch)
 	defer e.pool.Put(sc)
 	sc.ops, sc.rules, sc.discs, sc.plainTracks = sc.ops[:0], sc.rules[:0], sc.discs[:0], sc.plainTracks[:0]
-	sc.keys, sc.keySpans, sc.winDigits = sc.keys[:0], sc.keySpans[:0], 0
+	sc.keys, sc.keySpans = sc.keys[:0], sc.keySpans[:0]
 	unix := now.Unix()
 
 	add := func(rl *rule, op store.Op, disc string) {
@@ -309,11 +324,6 @@ func (e *Engine) decide(ctx context.Context, now time.Time, r *Request, tr *trac
 		sc.rules = append(sc.rules, rl)
 		sc.discs = append(sc.discs, disc)
 		sc.keySpans = append(sc.keySpans, keySpan{key: -1})
-	}
-	// addKeyed adds an op whose key is in sc.keys (see appendCounterKey).
-	addKeyed := func(rl *rule, op store.Op, span keySpan) {
-		add(rl, op, "")
-		sc.keySpans[len(sc.keySpans)-1] = span
 	}
 	for _, rl := range e.bans {
 		// A ban blocks every request of its key; only requests that fit
@@ -345,16 +355,26 @@ func (e *Engine) decide(ctx context.Context, now time.Time, r *Request, tr *trac
 			BanKey: banKey, BanTTL: rl.banTime, StopOnCount: rl.kind == kindFail2Ban && rl.enforce}), disc)
 		e.escalate(&sc.ops[len(sc.ops)-1], rl, disc)
 	}
-	for _, rl := range e.throttles {
-		if !rl.match.matches(r, path) || rl.exempted(r) {
-			continue
+	sc.candidates = e.throttleIndex.candidates(sc.candidates, r, path)
+	for w, set := range sc.candidates { // the candidates, in rule order
+		for ; set != 0; set &= set - 1 {
+			i := w*64 + bits.TrailingZeros64(set)
+			rl := e.throttles[i]
+			if e.throttleIndex.settled[w]&(1<<(i%64)) != 0 {
+				if !rl.match.holds(r, path) || rl.exempted(r) {
+					continue
+				}
+			} else if !rl.match.matches(r, path) || rl.exempted(r) {
+				continue
+			}
+			span, ok := e.appendCounterKey(sc, rl.keyUnix(unix), rl, r, path)
+			if !ok {
+				continue
+			}
+			op := sc.addKeyed(rl, span)
+			op.Kind, op.TTL, op.Limit, op.Enforce = store.OpThrottle, ttl(unix, rl.period), rl.limit, rl.enforce
+			e.window(rl, op)
 		}
-		span, ok := e.appendCounterKey(sc, rl.keyUnix(unix), rl, r, path)
-		if !ok {
-			continue
-		}
-		addKeyed(rl, e.windowed(rl, store.Op{Kind: store.OpThrottle,
-			TTL: ttl(unix, rl.period), Limit: rl.limit, Enforce: rl.enforce}), span)
 	}
 	for _, rl := range e.tracks {
 		if !rl.match.matches(r, path) {
@@ -378,8 +398,9 @@ func (e *Engine) decide(ctx context.Context, now time.Time, r *Request, tr *trac
 		if !ok {
 			continue
 		}
-		addKeyed(rl, e.windowed(rl, store.Op{Kind: store.OpCount,
-			TTL: ttl(unix, rl.period), Limit: rl.limit}), span)
+		op := sc.addKeyed(rl, span)
+		op.Kind, op.TTL, op.Limit = store.OpCount, ttl(unix, rl.period), rl.limit
+		e.window(rl, op)
 	}
 	if len(sc.keys) > 0 {
 		keys := string(sc.keys)

@@ -20,32 +20,20 @@ func (m *matcher) matches(r *Request, path string) bool {
 	if m == nil {
 		return true
 	}
-	if !m.mayMatch(r, r.Method, path) {
-		return false
-	}
+	return m.mayMatch(r, r.Method, path) && m.holds(r, path)
+}
+
+// holds checks the conditions of m that mayMatch does not: client IPs,
+// params, headers, and the alternatives whole.
+func (m *matcher) holds(r *Request, path string) bool {
 	if len(m.ips) > 0 && !ipIn(r.IP, m.ips) {
 		return false
 	}
 	if len(m.notIPs) > 0 && ipIn(r.IP, m.notIPs) {
 		return false
 	}
-	for _, name := range m.present {
-		if !r.paramCond(name, false, true) {
-			return false
-		}
-	}
-	for _, name := range m.absent {
-		if !r.paramCond(name, false, false) {
-			return false
-		}
-	}
-	for _, name := range m.strPresent {
-		if !r.paramCond(name, true, true) {
-			return false
-		}
-	}
-	for _, name := range m.strAbsent {
-		if !r.paramCond(name, true, false) {
+	for i := range m.checks {
+		if !r.paramCond(&m.checks[i]) {
 			return false
 		}
 	}
@@ -69,15 +57,21 @@ func (m *matcher) matches(r *Request, path string) bool {
 // pathOf is the path m reads: path (the engine's default) unless its
 // Extensions says otherwise.
 func (m *matcher) pathOf(r *Request, path string) string {
-	switch m.ext {
+	if m.view == viewDefault {
+		return path // most matchers: no call
+	}
+	return r.pathIn(m.view)
+}
+
+// pathIn is r's path in view v, which is not viewDefault.
+func (r *Request) pathIn(v pathView) string {
+	switch v {
 	case viewStrip:
 		return r.NormalizedPath(true)
 	case viewKeep:
 		return r.NormalizedPath(false)
-	case viewExact:
-		return r.journeyPath()
 	}
-	return path
+	return r.journeyPath()
 }
 
 // mayMatch checks only the method and path conditions (with the any
@@ -167,6 +161,9 @@ type keySpan struct{ key, disc, end int }
 // appendCounterKey is counterKey appending to sc.keys, which decide
 // turns into one string for all keys of the decision.
 func (e *Engine) appendCounterKey(sc *scratch, unix int64, rl *rule, r *Request, path string) (keySpan, bool) {
+	if r.keyMissing(rl) {
+		return keySpan{}, false
+	}
 	start := len(sc.keys)
 	b := append(sc.keys, e.opts.Prefix...)
 	b = append(b, ':')
@@ -184,14 +181,27 @@ func (e *Engine) appendCounterKey(sc *scratch, unix int64, rl *rule, r *Request,
 	return keySpan{key: start, disc: head, end: len(b)}, true
 }
 
-// appendWindow appends the window number w, formatted once per decision
-// for the rules that share a period (req/ip and the MFA throttles, …).
+// windowDigits is a window number and its decimal digits (n 0: unused).
+type windowDigits struct {
+	w int64
+	n int
+	d [20]byte
+}
+
+// appendWindow appends the window number w. A number changes once per
+// period, so the pooled scratch keeps the last few formatted: the rules
+// that share a period (req/ip and the MFA throttles, …) and the next
+// requests of the same window copy the digits.
 func (sc *scratch) appendWindow(b []byte, w int64) []byte {
-	if sc.winDigits == 0 || sc.win != w {
-		d := strconv.AppendInt(sc.winBuf[:0], w, 10)
-		sc.win, sc.winDigits = w, len(d)
+	for i := range sc.windows {
+		if wd := &sc.windows[i]; wd.n > 0 && wd.w == w {
+			return append(b, wd.d[:wd.n]...)
+		}
 	}
-	return append(b, sc.winBuf[:sc.winDigits]...)
+	wd := &sc.windows[sc.nextWindow]
+	sc.nextWindow = (sc.nextWindow + 1) % len(sc.windows)
+	wd.w, wd.n = w, len(strconv.AppendInt(wd.d[:0], w, 10))
+	return append(b, wd.d[:wd.n]...)
 }
 
 // appendDiscriminator appends rl's key for r to b, normalized like
@@ -199,12 +209,16 @@ func (sc *scratch) appendWindow(b []byte, w int64) []byte {
 func appendDiscriminator(b []byte, rl *rule, r *Request, path string) ([]byte, bool) {
 	start := len(b)
 	var caps []int
+	// clean: every part is an address as netip formats it (lower-case
+	// ASCII, no white space, short), which normalizing leaves as it is.
+	clean := true
 	for i, part := range rl.key {
 		if i > 0 {
 			b = append(b, ':')
 		}
-		found := false
-		for _, src := range part {
+		found, address := false, false
+		for j := range part {
+			src := &part[j]
 			if src.readsParams() && r.view().Err() != nil {
 				// Fail closed: Rails' params are not known for sure, so
 				// the request counts in a bucket of its own per client.
@@ -216,8 +230,8 @@ func appendDiscriminator(b []byte, rl *rule, r *Request, path string) ([]byte, b
 			}
 			if src.kind == srcIP && len(src.mods) == 0 {
 				if r.IP.IsValid() {
-					b = appendIP(b, r.IP, src.bits) // straight into the key: no allocation
-					found = true
+					b = r.appendClientIP(b, src.bits) // straight into the key: no allocation
+					found, address = true, r.IP.Zone() == ""
 					break
 				}
 				if r.UnknownClient {
@@ -247,7 +261,14 @@ func appendDiscriminator(b []byte, rl *rule, r *Request, path string) ([]byte, b
 					v, found = railsreq.Str(UnknownClientKey), true
 				}
 			case srcParam:
-				v, _ = r.view().Param(src.name)
+				if src.memo > 0 && r.paramMemo[src.memo-1]&memoMissing != 0 {
+					break // known absent or nil: no key part
+				}
+				var err error
+				v, err = r.view().Param(src.name)
+				if src.memo > 0 {
+					r.paramMemo[src.memo-1] = stateOf(v, err)
+				}
 				found = v.Kind != railsreq.Missing && v.Kind != railsreq.Nil
 			case srcHeader:
 				if vs, ok := headerValues(r.Header, src.name); ok && len(vs) > 0 {
@@ -291,13 +312,17 @@ func appendDiscriminator(b []byte, rl *rule, r *Request, path string) ([]byte, b
 				if v.Kind != railsreq.String {
 					s = v.ToS()
 				}
-				b = appendKeyValue(b, rl, src, r, s)
+				b = appendKeyValue(b, rl, *src, r, s)
 				break
 			}
 		}
 		if !found {
 			return b, false
 		}
+		clean = clean && address
+	}
+	if clean && len(b)-start <= maxDiscriminator {
+		return b, true
 	}
 	return normalizeDiscriminator(b, start), true
 }
@@ -309,6 +334,18 @@ const Unparsed = "<unparsed>"
 
 func (s keySource) readsParams() bool {
 	return s.kind == srcParam || s.kind == srcAuthEmail || s.kind == srcSuperAdminEmail
+}
+
+// appendClientIP is appendIP of r.IP, formatted once per request (for
+// the last bits asked: every "ip" key of an engine has the same).
+func (r *Request) appendClientIP(b []byte, bits int) []byte {
+	if r.ipKeyLen == 0 || r.ipKeyBits != bits {
+		if len(r.IP.Zone()) > 8 {
+			return appendIP(b, r.IP, bits) // might not fit ipKey
+		}
+		r.ipKeyLen, r.ipKeyBits = len(appendIP(r.ipKey[:0], r.IP, bits)), bits
+	}
+	return append(b, r.ipKey[:r.ipKeyLen]...)
 }
 
 // appendIP writes the client key: an IPv6 address as its /bits prefix

@@ -39,6 +39,13 @@ type Request struct {
 	bareReady  bool
 	journey    string // normalized, not decoded
 	journeyOK  bool
+	// paramMemo holds what the rules read of the engine's params (see
+	// parammemo.go); 0 is not read yet.
+	paramMemo [maxParamMemo]uint8
+	// ipKey[:ipKeyLen] is appendIP(IP, ipKeyBits) (appendClientIP).
+	ipKey     [64]byte
+	ipKeyLen  int
+	ipKeyBits int
 
 	// BodyUnread says the request has a body the gateway did not read
 	// (no rule needed it). A form POST then keeps POST: its _method
@@ -62,7 +69,10 @@ func (r *Request) journeyPath() string {
 // view is the request as Rails reads it.
 func (r *Request) view() *railsreq.Request {
 	if !r.railsReady {
-		r.rails = railsreq.Request{Method: r.Method, RawQuery: r.RawQuery, Header: r.Header, Body: r.Body, Want: r.want}
+		// r.rails is still the zero Request (only here is it set): fill
+		// in the fields instead of writing the whole struct again.
+		rr := &r.rails
+		rr.Method, rr.RawQuery, rr.Header, rr.Body, rr.Want = r.Method, r.RawQuery, r.Header, r.Body, r.want
 		r.railsReady = true
 	}
 	return &r.rails
@@ -147,15 +157,4 @@ func headerValues(h http.Header, canonical string) ([]string, bool) {
 		vs, ok = h[alt]
 	}
 	return vs, ok
-}
-
-// paramCond evaluates a param condition the way it fails closed: when
-// Rails' params cannot be known, the condition holds (the rule counts).
-func (r *Request) paramCond(name string, stringOnly, wantPresent bool) bool {
-	v, err := r.view().Param(name)
-	if err != nil {
-		return true
-	}
-	present := v.Present() && (!stringOnly || v.Kind == railsreq.String)
-	return present == wantPresent
 }
