@@ -205,8 +205,8 @@ func (s *Store) call(ctx context.Context, args []any) (any, error) {
 	return s.callAlone(ctx, tctx, args)
 }
 
-// callAlone sends one script call by itself (tctx: ctx with the store
-// timeout).
+// callAlone sends one program's script call by itself (tctx: ctx with the
+// store timeout) and returns the program's reply.
 func (s *Store) callAlone(ctx, tctx context.Context, args []any) (any, error) {
 	keys := []string{s.tag}
 	s.roundTrips.Add(1)
@@ -216,6 +216,9 @@ func (s *Store) callAlone(ctx, tctx context.Context, args []any) (any, error) {
 		s.roundTrips.Add(1)
 		s.pipelines.Add(1)
 		v, err = s.client.Eval(tctx, scriptSource, keys, args...).Result()
+	}
+	if err == nil {
+		v, err = programReply(v, 0)
 	}
 	if !clientGone(ctx) {
 		s.roundTrip(err)
@@ -320,7 +323,7 @@ func (s *Store) Run(ctx context.Context, now time.Time, program []store.Op, res 
 	if !s.usable() {
 		return s.fallback(ctx, now, program, res, errOpen)
 	}
-	v, err := s.call(ctx, s.encode("run", now, program))
+	v, err := s.call(ctx, s.encode(modeRun, now, program))
 	if err == nil {
 		if err = decode(v, len(program), res); err != nil {
 			s.roundTrip(err) // an answer that is not the script's
@@ -341,7 +344,7 @@ func (s *Store) Fail(ctx context.Context, now time.Time, op store.Op) (int64, bo
 	res := store.Result{Counts: make([]int64, 1), Banned: make([]bool, 1)}
 	prog := []store.Op{op}
 	if s.usable() {
-		v, err := s.call(ctx, s.encode("fail", now, prog))
+		v, err := s.call(ctx, s.encode(modeFail, now, prog))
 		if err == nil {
 			if err = decode(v, 1, &res); err == nil {
 				return res.Counts[0], res.Banned[0], nil
@@ -359,7 +362,7 @@ func (s *Store) Fail(ctx context.Context, now time.Time, op store.Op) (int64, bo
 
 // Peek implements store.Inspector: the program evaluated, nothing changed.
 func (s *Store) Peek(ctx context.Context, now time.Time, program []store.Op, res *store.Result) error {
-	v, err := s.call(ctx, s.encode("peek", now, program))
+	v, err := s.call(ctx, s.encode(modePeek, now, program))
 	if err != nil {
 		s.errs.Add(1)
 		return fmt.Errorf("redis store: %w", err)
