@@ -15,9 +15,9 @@ import (
 // that finds one free (and nothing queued) is sent at once by its own
 // goroutine, as without batching: a lone request waits for no batch and no
 // timer. Otherwise it is queued, and the next free flusher takes every call
-// queued at that moment (up to maxBatch) and sends them as one pipeline,
-// so the gateway and Redis pay one write and one read for the batch
-// instead of one per request. Calls only wait while every round trip is
+// queued at that moment (up to maxBatch) and sends their programs as one
+// script call, so the gateway and Redis pay one write, one read and one
+// script call for the batch instead of one per request. Calls only wait while every round trip is
 // taken, which on a busy loopback Redis is when sending them sooner would
 // not get them answered sooner (one Redis runs scripts one at a time). A
 // Redis far away is different: there a queued call would wait a whole
@@ -47,7 +47,7 @@ const (
 	byCaller
 )
 
-// batcher sends queued script calls as pipelines.
+// batcher sends queued programs together, one script call per batch.
 type batcher struct {
 	client    goredis.UniversalClient
 	keys      []string // KEYS of every call: the hash tag
@@ -55,9 +55,9 @@ type batcher struct {
 	slots     chan struct{} // one token per round trip on the wire
 	stop      chan struct{}
 	wg        sync.WaitGroup
-	calls     *atomic.Int64 // script calls sent (EVALSHA and EVAL)
-	pipelines *atomic.Int64 // pipelines sent
-	trip      func(error)   // the breaker: each pipeline's outcome
+	calls     *atomic.Int64 // programs sent (one per decision; twice after NOSCRIPT)
+	pipelines *atomic.Int64 // network round trips (script calls) sent
+	trip      func(error)   // the breaker: each round trip's outcome
 	patience  time.Duration // how long a call stays queued before its caller sends it
 }
 

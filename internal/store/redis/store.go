@@ -70,7 +70,7 @@ type Options struct {
 	Logger     *slog.Logger
 	// Detail names the server for Stats ("redis://127.0.0.1:6379/0").
 	Detail string
-	// Flushers is how many pipelines of batched calls may be on the wire
+	// Flushers is how many batches of calls may be on the wire
 	// at once (default 2; negative: no batching, one round trip per call).
 	Flushers int
 }
@@ -82,7 +82,7 @@ type Store struct {
 	tag    string   // "{prefix}"
 	batch  *batcher // nil without batching
 
-	roundTrips atomic.Int64 // script calls
+	roundTrips atomic.Int64 // programs sent (one per decision)
 	pipelines  atomic.Int64 // network round trips carrying them
 	errs       atomic.Int64
 	fallbacks  atomic.Int64
@@ -242,7 +242,8 @@ func (s *Store) usable() bool {
 // breakAfter is how many round trips in a row must fail before the
 // breaker opens: one slow answer on a busy host only sends its own
 // requests to the failure policy. A round trip is a call sent by itself or
-// a pipeline of batched calls (it fails when any of its calls does).
+// a batch of calls in one script call (it fails when any of its programs
+// does).
 const breakAfter = 3
 
 // roundTrip records one round trip's outcome: nil resets the count of
@@ -403,8 +404,9 @@ func (s *Store) Stats() store.Stats {
 	return st
 }
 
-// RoundTrips returns the number of script calls sent to Redis (batched
-// calls share network round trips: Stats().Pipelines counts those).
+// RoundTrips returns the number of programs sent to Redis, one per
+// decision (a batch's programs share one script call and network round
+// trip: Stats().Pipelines counts those).
 func (s *Store) RoundTrips() int64 { return s.roundTrips.Load() }
 
 // SharedSecret returns the installation's key secret kept in Redis,
