@@ -15,9 +15,9 @@ import (
 // that finds one free (and nothing queued) is sent at once by its own
 // goroutine, as without batching: a lone request waits for no batch and no
 // timer. Otherwise it is queued, and the next free flusher takes every call
-// queued at that moment (up to maxBatch) and sends them as one pipeline,
-// so the gateway and Redis pay one write and one read for the batch
-// instead of one per request. Calls only wait while every round trip is
+// queued at that moment (up to maxBatch) and sends their programs as one
+// script call, so the gateway and Redis pay one write, one read and one
+// script call for the batch instead of one per request. Calls only wait while every round trip is
 // taken, which on a busy loopback Redis is when sending them sooner would
 // not get them answered sooner (one Redis runs scripts one at a time). A
 // Redis far away is different: there a queued call would wait a whole
@@ -47,7 +47,7 @@ const (
 	byCaller
 )
 
-// batcher sends queued script calls as pipelines.
+// batcher sends queued programs together, one script call per batch.
 type batcher struct {
 	client    goredis.UniversalClient
 	keys      []string // KEYS of every call: the hash tag
@@ -55,9 +55,9 @@ type batcher struct {
 	slots     chan struct{} // one token per round trip on the wire
 	stop      chan struct{}
 	wg        sync.WaitGroup
-	calls     *atomic.Int64 // script calls sent (EVALSHA and EVAL)
-	pipelines *atomic.Int64 // pipelines sent
-	trip      func(error)   // the breaker: each pipeline's outcome
+	calls     *atomic.Int64 // programs sent (one per decision; twice after NOSCRIPT)
+	pipelines *atomic.Int64 // network round trips (script calls) sent
+	trip      func(error)   // the breaker: each round trip's outcome
 	patience  time.Duration // how long a call stays queued before its caller sends it
 }
 
@@ -180,13 +180,17 @@ func (b *batcher) flush() {
 	}
 }
 
-// send runs one batch as a pipeline (EVALSHA each; one more pipeline of
-// EVALs for the calls that found the script missing). The pipeline's
-// deadline is its earliest caller's: a batch either answers in time for
-// all of its calls or fails for all of them.
+// send runs one batch as one script call carrying every program of the
+// batch (script.lua runs them in order and answers each separately; one
+// more call, an EVAL, when Redis lost the script). Redis then pays one
+// command, one TIME and one set of the script's closures for the batch
+// instead of one per program. The call's deadline is its earliest
+// caller's: a batch either answers in time for all of its programs or
+// fails for all of them; a program that fails in the script (an error
+// from Redis) fails alone.
 func (b *batcher) send(batch []*pending) {
 	var deadline time.Time
-	live := 0
+	live, nargs := 0, 0
 	for i, p := range batch {
 		if err := p.ctx.Err(); err != nil {
 			p.err = err
@@ -198,6 +202,7 @@ func (b *batcher) send(batch []*pending) {
 			deadline = d
 		}
 		live++
+		nargs += len(p.args)
 	}
 	if live == 0 {
 		return
@@ -208,40 +213,36 @@ func (b *batcher) send(batch []*pending) {
 		ctx, cancel = context.WithDeadline(ctx, deadline)
 		defer cancel()
 	}
-	cmds := make([]*goredis.Cmd, len(batch))
-	pipe := b.client.Pipeline()
-	for i, p := range batch {
+	args := make([]any, 0, nargs)
+	for _, p := range batch {
 		if p != nil {
-			cmds[i] = pipe.EvalSha(ctx, scriptSHA, b.keys, p.args...)
+			args = append(args, p.args...)
 		}
 	}
 	b.calls.Add(int64(live))
 	b.pipelines.Add(1)
-	pipe.Exec(ctx) // each command carries its own error
-	var retry goredis.Pipeliner
-	for i, c := range cmds {
-		if c != nil && goredis.HasErrorPrefix(c.Err(), "NOSCRIPT") {
-			if retry == nil {
-				retry = b.client.Pipeline()
-			}
-			cmds[i] = retry.Eval(ctx, scriptSource, b.keys, batch[i].args...)
-			b.calls.Add(1)
-		}
-	}
-	if retry != nil {
+	v, err := b.client.EvalSha(ctx, scriptSHA, b.keys, args...).Result()
+	if err != nil && goredis.HasErrorPrefix(err, "NOSCRIPT") {
+		b.calls.Add(int64(live))
 		b.pipelines.Add(1)
-		retry.Exec(ctx)
+		v, err = b.client.Eval(ctx, scriptSource, b.keys, args...).Result()
 	}
-	var failed error
-	for i, c := range cmds {
-		if c != nil {
-			p := batch[i]
-			p.val, p.err = c.Result()
+	failed := err
+	j := 0
+	for _, p := range batch {
+		if p == nil {
+			continue
+		}
+		if err != nil {
+			p.err = err
+		} else {
+			p.val, p.err = programReply(v, j)
 			if failed == nil {
 				failed = p.err
 			}
-			close(p.done)
 		}
+		j++
+		close(p.done)
 	}
 	b.trip(failed)
 }

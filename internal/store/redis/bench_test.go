@@ -82,6 +82,19 @@ func redisCPU(b *testing.B, srv *redistest.Server) time.Duration {
 	return time.Duration(total * float64(time.Second))
 }
 
+// evalsha is the server's EVALSHA calls and their total µs so far (INFO
+// commandstats).
+func evalsha(b *testing.B, srv *redistest.Server) (calls, usec int64) {
+	info, _ := srv.Do("info", "commandstats").(string)
+	m := regexp.MustCompile(`cmdstat_evalsha:calls=(\d+),usec=(\d+)`).FindStringSubmatch(info)
+	if m == nil {
+		return 0, 0
+	}
+	calls, _ = strconv.ParseInt(m[1], 10, 64)
+	usec, _ = strconv.ParseInt(m[2], 10, 64)
+	return calls, usec
+}
+
 // selfCPU is this process' user+system CPU time.
 func selfCPU() time.Duration {
 	var ru syscall.Rusage
@@ -94,7 +107,8 @@ func selfCPU() time.Duration {
 // flood (64 goroutines at -cpu 2, every call incrementing one client's
 // req/ip counter) and 64 goroutines spread over 1000 clients. Reports the
 // CPU time per decision of this process (the gateway's side) and of
-// redis-server, and the script calls per network round trip. Wall-clock
+// redis-server, the decisions per network round trip, and from INFO
+// commandstats the decisions per EVALSHA and the µs each EVALSHA took. Wall-clock
 // figures depend on what else the machine runs; CPU per decision much less.
 //
 //	WOOTGUARD_TEST_REDIS_SERVER=$(command -v redis-server) \
@@ -133,6 +147,7 @@ func BenchmarkRedisConcurrentDecisions(b *testing.B) {
 				}
 				before := st.Stats()
 				rcpu, scpu := redisCPU(b, srv), selfCPU()
+				calls0, usec0 := evalsha(b, srv)
 				b.ResetTimer()
 				if load.parallelism == 0 {
 					res := newRes()
@@ -159,6 +174,10 @@ func BenchmarkRedisConcurrentDecisions(b *testing.B) {
 				b.ReportMetric(float64(selfCPU()-scpu)/n/1e3, "client-CPU-µs/op")
 				b.ReportMetric(float64(redisCPU(b, srv)-rcpu)/n/1e3, "redis-CPU-µs/op")
 				b.ReportMetric(float64(after.RoundTrips-before.RoundTrips)/float64(max(after.Pipelines-before.Pipelines, 1)), "calls/pipeline")
+				calls, usec := evalsha(b, srv)
+				calls, usec = calls-calls0, usec-usec0
+				b.ReportMetric(float64(after.RoundTrips-before.RoundTrips)/float64(max(calls, 1)), "decisions/evalsha")
+				b.ReportMetric(float64(usec)/float64(max(calls, 1)), "evalsha-µs/call")
 			})
 		}
 	}

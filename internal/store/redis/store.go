@@ -70,7 +70,7 @@ type Options struct {
 	Logger     *slog.Logger
 	// Detail names the server for Stats ("redis://127.0.0.1:6379/0").
 	Detail string
-	// Flushers is how many pipelines of batched calls may be on the wire
+	// Flushers is how many batches of calls may be on the wire
 	// at once (default 2; negative: no batching, one round trip per call).
 	Flushers int
 }
@@ -82,7 +82,7 @@ type Store struct {
 	tag    string   // "{prefix}"
 	batch  *batcher // nil without batching
 
-	roundTrips atomic.Int64 // script calls
+	roundTrips atomic.Int64 // programs sent (one per decision)
 	pipelines  atomic.Int64 // network round trips carrying them
 	errs       atomic.Int64
 	fallbacks  atomic.Int64
@@ -205,8 +205,8 @@ func (s *Store) call(ctx context.Context, args []any) (any, error) {
 	return s.callAlone(ctx, tctx, args)
 }
 
-// callAlone sends one script call by itself (tctx: ctx with the store
-// timeout).
+// callAlone sends one program's script call by itself (tctx: ctx with the
+// store timeout) and returns the program's reply.
 func (s *Store) callAlone(ctx, tctx context.Context, args []any) (any, error) {
 	keys := []string{s.tag}
 	s.roundTrips.Add(1)
@@ -216,6 +216,9 @@ func (s *Store) callAlone(ctx, tctx context.Context, args []any) (any, error) {
 		s.roundTrips.Add(1)
 		s.pipelines.Add(1)
 		v, err = s.client.Eval(tctx, scriptSource, keys, args...).Result()
+	}
+	if err == nil {
+		v, err = programReply(v, 0)
 	}
 	if !clientGone(ctx) {
 		s.roundTrip(err)
@@ -239,7 +242,8 @@ func (s *Store) usable() bool {
 // breakAfter is how many round trips in a row must fail before the
 // breaker opens: one slow answer on a busy host only sends its own
 // requests to the failure policy. A round trip is a call sent by itself or
-// a pipeline of batched calls (it fails when any of its calls does).
+// a batch of calls in one script call (it fails when any of its programs
+// does).
 const breakAfter = 3
 
 // roundTrip records one round trip's outcome: nil resets the count of
@@ -320,7 +324,7 @@ func (s *Store) Run(ctx context.Context, now time.Time, program []store.Op, res 
 	if !s.usable() {
 		return s.fallback(ctx, now, program, res, errOpen)
 	}
-	v, err := s.call(ctx, s.encode("run", now, program))
+	v, err := s.call(ctx, s.encode(modeRun, now, program))
 	if err == nil {
 		if err = decode(v, len(program), res); err != nil {
 			s.roundTrip(err) // an answer that is not the script's
@@ -341,7 +345,7 @@ func (s *Store) Fail(ctx context.Context, now time.Time, op store.Op) (int64, bo
 	res := store.Result{Counts: make([]int64, 1), Banned: make([]bool, 1)}
 	prog := []store.Op{op}
 	if s.usable() {
-		v, err := s.call(ctx, s.encode("fail", now, prog))
+		v, err := s.call(ctx, s.encode(modeFail, now, prog))
 		if err == nil {
 			if err = decode(v, 1, &res); err == nil {
 				return res.Counts[0], res.Banned[0], nil
@@ -359,7 +363,7 @@ func (s *Store) Fail(ctx context.Context, now time.Time, op store.Op) (int64, bo
 
 // Peek implements store.Inspector: the program evaluated, nothing changed.
 func (s *Store) Peek(ctx context.Context, now time.Time, program []store.Op, res *store.Result) error {
-	v, err := s.call(ctx, s.encode("peek", now, program))
+	v, err := s.call(ctx, s.encode(modePeek, now, program))
 	if err != nil {
 		s.errs.Add(1)
 		return fmt.Errorf("redis store: %w", err)
@@ -400,8 +404,9 @@ func (s *Store) Stats() store.Stats {
 	return st
 }
 
-// RoundTrips returns the number of script calls sent to Redis (batched
-// calls share network round trips: Stats().Pipelines counts those).
+// RoundTrips returns the number of programs sent to Redis, one per
+// decision (a batch's programs share one script call and network round
+// trip: Stats().Pipelines counts those).
 func (s *Store) RoundTrips() int64 { return s.roundTrips.Load() }
 
 // SharedSecret returns the installation's key secret kept in Redis,
