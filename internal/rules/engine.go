@@ -285,6 +285,10 @@ func (e *Engine) decide(ctx context.Context, now time.Time, r *Request, tr *trac
 	if !r.railsReady {
 		r.want = e.params
 	}
+	if r.memoOf != e {
+		// A Request another engine decided: its slots are that engine's.
+		r.paramMemo, r.memoOf = [maxParamMemo]uint8{}, e
+	}
 	if m := r.methodOverride(); m != "" {
 		r.Method = m
 	}

@@ -33,6 +33,8 @@ func (e *Engine) DisableShortcuts() {
 		for i := range m.checks {
 			m.checks[i].memo = 0
 		}
+		m.view = m.ext // pathOf then switches on Extensions as before
+
 		for _, sub := range m.any {
 			walk(sub)
 		}

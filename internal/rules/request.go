@@ -42,6 +42,7 @@ type Request struct {
 	// paramMemo holds what the rules read of the engine's params (see
 	// parammemo.go); 0 is not read yet.
 	paramMemo [maxParamMemo]uint8
+	memoOf    *Engine // whose params paramMemo's slots are (decide resets it for another)
 	// ipKey[:ipKeyLen] is appendIP(IP, ipKeyBits) (appendClientIP).
 	ipKey     [64]byte
 	ipKeyLen  int
