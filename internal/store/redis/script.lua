@@ -249,7 +249,16 @@ local function run(blob, bp, a, mode, timed, clock, n)
   return out
 end
 
--- Each program runs in pcall: an error (a Redis error such as OOM or
+-- Errors that say the server cannot take the call (a demoted primary, a
+-- full memory, a failed save, a moved slot) are every program's: they end
+-- the whole call as its error reply, so the client acts on them as on any
+-- command's (go-redis drops a connection that answered READONLY and dials
+-- the primary again; a Cluster client follows MOVED). No program before it
+-- wrote: each refuses the call's first write.
+local SERVER_ERRORS = {READONLY = true, OOM = true, MISCONF = true, NOREPLICAS = true, MASTERDOWN = true,
+  LOADING = true, BUSY = true, CLUSTERDOWN = true, MOVED = true, ASK = true, TRYAGAIN = true}
+
+-- Each program runs in pcall: any other error (a Redis error such as
 -- WRONGTYPE, or a bad record) ends that program only, as when each was a
 -- call of its own. It is answered as a string, not an error reply inside
 -- the array, which some clients read as the whole reply's failure.
@@ -259,8 +268,11 @@ while a <= nargs do
   local mode, timed, clock, n, nstr, bp = unpack(HEADER, blob)
   local ok, out = pcall(run, blob, bp, a + 1, mode, timed, clock, n)
   if not ok then
+    -- Redis 7 raises a table {err = ...}, older ones the message.
     if type(out) == 'table' then out = out.err end
     out = tostring(out)
+    local _, _, code = find(out, '^%-?(%u+) ')
+    if code and SERVER_ERRORS[code] then return redis.error_reply(out) end
   end
   replies[#replies + 1] = out
   a = a + 1 + nstr

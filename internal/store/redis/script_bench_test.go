@@ -50,7 +50,7 @@ func BenchmarkScriptBatch(b *testing.B) {
 		}
 		return sec
 	}
-	for _, n := range []int{1, 4, 16, 64} {
+	for _, n := range []int{1, 4, 16, 64, maxBatch} {
 		b.Run(fmt.Sprintf("programs=%d", n), func(b *testing.B) {
 			now := time.Now()
 			key := "wootguard:" + strconv.FormatInt(now.Unix()/60, 10) + ":req/ip:203.0.113.7"

@@ -1,0 +1,102 @@
+package redis_test
+
+import (
+	"context"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/wootguard/wootguard/internal/store/redis"
+	"github.com/wootguard/wootguard/internal/store/redis/redistest"
+)
+
+// TestBatchedCallFollowsMovedSlot: when the {prefix} slot moves to
+// another primary, the batch's one EVALSHA is answered MOVED and the
+// Cluster client sends it there: the calls are counted on the new owner,
+// none goes to the failure policy.
+func TestBatchedCallFollowsMovedSlot(t *testing.T) {
+	nodes := redistest.Cluster(t, 3)
+	addrs := make([]string, len(nodes))
+	for i, n := range nodes {
+		addrs[i] = n.Addr()
+	}
+	c, detail, err := redis.NewClient(redis.ClientOptions{ClusterNodes: addrs, Timeout: 2 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := redis.New(redis.Options{Client: c, Detail: detail, Timeout: 2 * time.Second, OnError: redis.OnErrorDeny})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if err := st.Run(context.Background(), time.Now(), throttle(100), newResult(1)); err != nil {
+		t.Fatal(err) // the client now knows the slot's owner
+	}
+	owner := -1
+	for i, n := range nodes {
+		if keys, _ := n.Do("keys", "{wootguard}:*").([]any); len(keys) > 0 {
+			owner = i
+		}
+	}
+	if owner < 0 {
+		t.Fatal("no node holds the counter")
+	}
+	nodes[owner].Do("flushall") // an empty slot may be reassigned at once
+	target := nodes[(owner+1)%len(nodes)]
+	slot := nodes[0].Do("cluster", "keyslot", "{wootguard}")
+	id := target.Do("cluster", "myid")
+	target.Do("cluster", "setslot", slot, "node", id)
+	for _, n := range nodes {
+		if n != target {
+			n.Do("cluster", "setslot", slot, "node", id)
+		}
+	}
+	waitFor(t, "every node to name the new owner", func() bool {
+		for _, n := range nodes {
+			if slotOwner(n, slot.(int64)) != target.Port {
+				return false
+			}
+		}
+		return true
+	})
+	for _, n := range nodes {
+		n.Do("client", "pause", 300) // the calls queue, and go as batches
+	}
+	counts, errs := decideConcurrently(st, 32, throttle(100))
+	for _, err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	slices.Sort(counts)
+	for i, c := range counts {
+		if c != int64(i+1) {
+			t.Fatalf("counts %v: want each of 1..32 once, on the slot's new owner", counts)
+		}
+	}
+	if keys, _ := target.Do("keys", "{wootguard}:*").([]any); len(keys) == 0 {
+		t.Fatal("the slot's new owner holds no counter")
+	}
+	if s := st.Stats(); s.Pipelines >= s.RoundTrips || s.Errors != 0 {
+		t.Fatalf("stats %+v: want batches and no error", s)
+	}
+}
+
+// slotOwner is the port of the primary that n says serves slot.
+func slotOwner(n *redistest.Server, slot int64) int {
+	ranges, _ := n.Do("cluster", "slots").([]any)
+	for _, r := range ranges {
+		r, _ := r.([]any)
+		if len(r) < 3 {
+			continue
+		}
+		from, _ := r[0].(int64)
+		to, _ := r[1].(int64)
+		primary, _ := r[2].([]any)
+		if from <= slot && slot <= to && len(primary) >= 2 {
+			port, _ := primary[1].(int64)
+			return int(port)
+		}
+	}
+	return 0
+}
