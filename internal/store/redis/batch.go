@@ -27,6 +27,13 @@ const (
 	defaultFlushers = 2
 	maxBatch        = 128
 	queueLen        = 4096
+	// maxBatchArgs bounds a batch by its programs' arguments (a record
+	// and about one key per operation), so by the script's running time:
+	// Redis runs one script call to the end before serving anyone else,
+	// and Chatwoot shares that Redis. 128 one-throttle decisions fit (2
+	// arguments each); decisions with several operations make smaller
+	// batches (docs/redis.md).
+	maxBatchArgs = 256
 )
 
 var errClosed = errors.New("redis store closed")
@@ -139,12 +146,16 @@ func (b *batcher) close() {
 func (b *batcher) flush() {
 	defer b.wg.Done()
 	batch := make([]*pending, 0, maxBatch)
+	var carry *pending // a call that did not fit the last batch: it leads the next
 	for {
-		var first *pending
-		select {
-		case first = <-b.queue:
-		case <-b.stop:
-			return
+		first := carry
+		carry = nil
+		if first == nil {
+			select {
+			case first = <-b.queue:
+			case <-b.stop:
+				return
+			}
 		}
 		select { // wait for a free round trip; calls queue meanwhile
 		case b.slots <- struct{}{}:
@@ -158,15 +169,22 @@ func (b *batcher) flush() {
 		// A call is this flusher's only once claimed: its caller may have
 		// given up waiting and sent it itself.
 		batch = batch[:0]
+		nargs := 0
 		if first.owner.CompareAndSwap(queued, byFlusher) {
 			batch = append(batch, first)
+			nargs = len(first.args)
 		}
 	fill:
 		for len(batch) < maxBatch {
 			select {
 			case p := <-b.queue:
+				if len(batch) > 0 && nargs+len(p.args) > maxBatchArgs {
+					carry = p // still queued (unclaimed): its caller may yet send it alone
+					break fill
+				}
 				if p.owner.CompareAndSwap(queued, byFlusher) {
 					batch = append(batch, p)
+					nargs += len(p.args)
 				}
 			default:
 				break fill
