@@ -128,20 +128,7 @@ func TestQueuedCallsKeepTheirTimeout(t *testing.T) {
 // to the one primary holding the {prefix} slot, and every call is counted
 // there once.
 func TestBatchedCallsOnCluster(t *testing.T) {
-	nodes := redistest.Cluster(t, 3)
-	addrs := make([]string, len(nodes))
-	for i, n := range nodes {
-		addrs[i] = n.Addr()
-	}
-	c, detail, err := redis.NewClient(redis.ClientOptions{ClusterNodes: addrs, Timeout: 2 * time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
-	st, err := redis.New(redis.Options{Client: c, Detail: detail, Timeout: 2 * time.Second, OnError: redis.OnErrorDeny})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	nodes, st := clusterStore(t)
 	for _, n := range nodes {
 		n.Do("client", "pause", 300)
 	}
@@ -208,6 +195,12 @@ func TestQueuedCallsDoNotWaitOutAFarRedis(t *testing.T) {
 // latencyProxy forwards to addr and delays Redis' answers by d: a Redis
 // d away.
 func latencyProxy(t *testing.T, addr string, d time.Duration) string {
+	return tcpForwarder(t, func() string { return addr }, d)
+}
+
+// tcpForwarder listens on loopback and forwards each new connection to
+// target() (asked per connection), delaying what comes back by d.
+func tcpForwarder(t *testing.T, target func() string, d time.Duration) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -229,7 +222,7 @@ func latencyProxy(t *testing.T, addr string, d time.Duration) string {
 			if err != nil {
 				return
 			}
-			s, err := net.Dial("tcp", addr)
+			s, err := net.Dial("tcp", target())
 			if err != nil {
 				c.Close()
 				continue
@@ -266,4 +259,25 @@ func latencyProxy(t *testing.T, addr string, d time.Duration) string {
 		}
 	}()
 	return ln.Addr().String()
+}
+
+// clusterStore starts a 3-primary Redis Cluster and a store on it
+// (store.on_error: deny, so a failed call shows as an error).
+func clusterStore(t *testing.T) ([]*redistest.Server, *redis.Store) {
+	t.Helper()
+	nodes := redistest.Cluster(t, 3)
+	addrs := make([]string, len(nodes))
+	for i, n := range nodes {
+		addrs[i] = n.Addr()
+	}
+	c, detail, err := redis.NewClient(redis.ClientOptions{ClusterNodes: addrs, Timeout: 2 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := redis.New(redis.Options{Client: c, Detail: detail, Timeout: 2 * time.Second, OnError: redis.OnErrorDeny})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	return nodes, st
 }

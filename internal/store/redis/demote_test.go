@@ -2,10 +2,7 @@ package redis_test
 
 import (
 	"context"
-	"io"
-	"net"
 	"strconv"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -18,40 +15,7 @@ import (
 // endpoint whose name moves to the new primary after a failover (a cloud
 // Redis' DNS name), while connections already open stay where they were.
 func switchingEndpoint(t *testing.T, target *atomic.Value) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var mu sync.Mutex
-	var open []net.Conn
-	t.Cleanup(func() {
-		ln.Close()
-		mu.Lock()
-		for _, c := range open {
-			c.Close()
-		}
-		mu.Unlock()
-	})
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			s, err := net.Dial("tcp", target.Load().(string))
-			if err != nil {
-				c.Close()
-				continue
-			}
-			mu.Lock()
-			open = append(open, c, s)
-			mu.Unlock()
-			go func() { io.Copy(s, c); s.Close() }()
-			go func() { io.Copy(c, s); c.Close() }()
-		}
-	}()
-	return ln.Addr().String()
+	return tcpForwarder(t, func() string { return target.Load().(string) }, 0)
 }
 
 // TestDemotedPrimaryIsLeft: when the primary becomes a replica, the

@@ -6,7 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/wootguard/wootguard/internal/store/redis"
 	"github.com/wootguard/wootguard/internal/store/redis/redistest"
 )
 
@@ -15,20 +14,7 @@ import (
 // Cluster client sends it there: the calls are counted on the new owner,
 // none goes to the failure policy.
 func TestBatchedCallFollowsMovedSlot(t *testing.T) {
-	nodes := redistest.Cluster(t, 3)
-	addrs := make([]string, len(nodes))
-	for i, n := range nodes {
-		addrs[i] = n.Addr()
-	}
-	c, detail, err := redis.NewClient(redis.ClientOptions{ClusterNodes: addrs, Timeout: 2 * time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
-	st, err := redis.New(redis.Options{Client: c, Detail: detail, Timeout: 2 * time.Second, OnError: redis.OnErrorDeny})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	nodes, st := clusterStore(t)
 	if err := st.Run(context.Background(), time.Now(), throttle(100), newResult(1)); err != nil {
 		t.Fatal(err) // the client now knows the slot's owner
 	}
