@@ -32,6 +32,23 @@ func decideConcurrently(st *redis.Store, n int, prog []store.Op) ([]int64, []err
 	return counts, errs
 }
 
+// wantEachCountOnce fails t unless every decision succeeded and their
+// counts are 1..len(counts), each once: every call counted exactly once.
+func wantEachCountOnce(t *testing.T, counts []int64, errs []error, why string) {
+	t.Helper()
+	for _, err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	slices.Sort(counts)
+	for i, c := range counts {
+		if c != int64(i+1) {
+			t.Fatalf("counts %v: want each of 1..%d once%s", counts, len(counts), why)
+		}
+	}
+}
+
 // TestConcurrentCallsShareRoundTrips: calls that arrive while the round
 // trips are taken (here: Redis paused) go out together as pipelines, and
 // every decision is still one script call, counted exactly once.
@@ -50,17 +67,7 @@ func TestConcurrentCallsShareRoundTrips(t *testing.T) {
 			st := open(t, srv, redis.Options{Flushers: tc.flushers})
 			srv.Do("client", "pause", 300)
 			counts, errs := decideConcurrently(st, 64, throttle(10))
-			for _, err := range errs {
-				if err != nil {
-					t.Fatal(err)
-				}
-			}
-			slices.Sort(counts)
-			for i, c := range counts {
-				if c != int64(i+1) {
-					t.Fatalf("counts %v: want each of 1..64 once (every call counted once)", counts)
-				}
-			}
+			wantEachCountOnce(t, counts, errs, " (every call counted once)")
 			s := st.Stats()
 			if s.RoundTrips != 64 {
 				t.Fatalf("%d script calls for 64 decisions, want 64", s.RoundTrips)
@@ -133,17 +140,7 @@ func TestBatchedCallsOnCluster(t *testing.T) {
 		n.Do("client", "pause", 300)
 	}
 	counts, errs := decideConcurrently(st, 64, throttle(10))
-	for _, err := range errs {
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
-	slices.Sort(counts)
-	for i, c := range counts {
-		if c != int64(i+1) {
-			t.Fatalf("counts %v: want each of 1..64 once", counts)
-		}
-	}
+	wantEachCountOnce(t, counts, errs, "")
 	if s := st.Stats(); s.RoundTrips != 64 || s.Pipelines >= 64 {
 		t.Fatalf("stats %+v: want 64 calls in fewer round trips", s)
 	}

@@ -2,7 +2,6 @@ package redis_test
 
 import (
 	"context"
-	"slices"
 	"testing"
 	"time"
 
@@ -49,17 +48,7 @@ func TestBatchedCallFollowsMovedSlot(t *testing.T) {
 		n.Do("client", "pause", 300) // the calls queue, and go as batches
 	}
 	counts, errs := decideConcurrently(st, 32, throttle(100))
-	for _, err := range errs {
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
-	slices.Sort(counts)
-	for i, c := range counts {
-		if c != int64(i+1) {
-			t.Fatalf("counts %v: want each of 1..32 once, on the slot's new owner", counts)
-		}
-	}
+	wantEachCountOnce(t, counts, errs, ", on the slot's new owner")
 	if keys, _ := target.Do("keys", "{wootguard}:*").([]any); len(keys) == 0 {
 		t.Fatal("the slot's new owner holds no counter")
 	}
