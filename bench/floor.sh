@@ -48,18 +48,8 @@ die() { echo "bench/floor.sh: $*" >&2; exit 1; }
 
 # --- tools -------------------------------------------------------------------
 command -v go >/dev/null || die "Go is needed to build wootguard and bench/floor"
-missing=()
-command -v wrk >/dev/null || missing+=(wrk)
-command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || missing+=(nginx-light)
-command -v curl >/dev/null || missing+=(curl)
-if ((${#missing[@]})); then
-	[ "$(id -u)" = 0 ] || die "missing ${missing[*]}: run as root to apt-get install them"
-	had_policy=0
-	[ -e /usr/sbin/policy-rc.d ] && had_policy=1
-	((had_policy)) || { printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d; } # no packaged nginx on :80
-	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-	((had_policy)) || rm -f /usr/sbin/policy-rc.d
-fi
+. "$ROOT/bench/lib.sh"
+install_missing wrk:wrk nginx:nginx-light curl:curl
 NGINX=$(command -v nginx || echo /usr/sbin/nginx)
 
 echo "building ..." >&2
@@ -189,17 +179,7 @@ diff <(answer "${URL[nethttp-429]}") <(answer "${URL[fasthttp-429]}") >&2 ||
 	die "fasthttp-429 and nethttp-429 answer differently"
 
 # --- measure -------------------------------------------------------------------------
-CLK_TCK=$(getconf CLK_TCK)
-cpu_ticks() { # target: user+system ticks of its process and children
-	local t=0 p f pid=${TPID[$1]}
-	for p in $pid $(pgrep -P "$pid" 2>/dev/null); do
-		f=($(sed 's/^.*) //' "/proc/$p/stat" 2>/dev/null)) || continue
-		t=$((t + ${f[11]:-0} + ${f[12]:-0}))
-	done
-	echo "$t"
-}
-to_ms() { awk -v v="$1" 'BEGIN { n = v + 0; u = v; sub(/^[0-9.]+/, "", u)
-	if (u == "us") n /= 1000; else if (u == "s") n *= 1000; else if (u == "m") n *= 60000; printf "%.3f", n }'; }
+cpu_ticks() { proc_ticks "${TPID[$1]}"; } # target
 RES="$TMP/results.tsv"
 : >"$RES"
 run_wrk() { # path target
@@ -227,14 +207,9 @@ done
 load_end=$(cut -d' ' -f1-3 /proc/loadavg)
 
 # --- report ---------------------------------------------------------------------------
-med() { # path target column
-	awk -F'\t' -v s="$1" -v t="$2" -v c="$3" '$1 == s && $2 == t && $c != "" {print $c}' "$RES" | sort -g |
-		awk '{v[NR] = $1} END {if (NR == 0) print ""; else if (NR % 2) print v[(NR + 1) / 2]; else printf "%.3f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2}'
-}
 range() { # path target column: min–max over the rounds
 	awk -F'\t' -v s="$1" -v t="$2" -v c="$3" '$1 == s && $2 == t {print $c}' "$RES" | sort -g | awk 'NR == 1 {lo = $1} {hi = $1} END {print lo "–" hi}'
 }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "" || b == "" || b == 0) print "–"; else printf "%.2f", a / b }'; }
 declare -A WHAT=(
 	[nginx-429]="nginx limit_req (error-log line per refusal)"
 	[wootguard-flood]="wootguard flood (preset, RACK_ATTACK_LIMIT=1)"
