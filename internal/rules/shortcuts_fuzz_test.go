@@ -11,7 +11,6 @@ import (
 
 	"github.com/wootguard/wootguard/internal/preset"
 	"github.com/wootguard/wootguard/internal/rules"
-	"github.com/wootguard/wootguard/internal/store/memory"
 )
 
 // shortcutSpecs are the rule sets FuzzShortcutsDecideAlike compares on:
@@ -108,19 +107,7 @@ func FuzzShortcutsDecideAlike(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, which uint8, method, path, query, ct string, body []byte, extra uint8) {
 		s := specs[int(which)%len(specs)]
-		engine := func(shortcuts bool) *rules.Engine {
-			st := memory.New(memory.Options{SweepEvery: -1})
-			t.Cleanup(func() { st.Close() })
-			e, err := rules.Compile(s.spec, rules.Options{Store: st, StripExtension: s.strip, IPv6Prefix: 64})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if !shortcuts {
-				e.DisableShortcuts()
-			}
-			return e
-		}
-		fast, slow := engine(true), engine(false)
+		fast, slow := shortcutEngines(t, s.spec, rules.Options{StripExtension: s.strip, IPv6Prefix: 64})
 		h := http.Header{}
 		if ct != "" {
 			h["Content-Type"] = []string{ct}

@@ -19,19 +19,7 @@ import (
 // every param read through railsreq).
 func TestShortcutsDecideAlike(t *testing.T) {
 	spec, _ := preset.Chatwoot(func(string) string { return "" })
-	engine := func(shortcuts bool) *rules.Engine {
-		st := memory.New(memory.Options{SweepEvery: -1})
-		t.Cleanup(func() { st.Close() })
-		e, err := rules.Compile(spec, rules.Options{Store: st, StripExtension: true})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !shortcuts {
-			e.DisableShortcuts()
-		}
-		return e
-	}
-	fast, slow := engine(true), engine(false)
+	fast, slow := shortcutEngines(t, spec, rules.Options{StripExtension: true})
 	bodies := []struct{ ct, body string }{
 		{"application/json", `{"email":"A@b.io","password":"x"}`},
 		{"application/json", `{"email":"a@b.io","mfa_token":"t1"}`},
@@ -88,6 +76,27 @@ func TestShortcutsDecideAlike(t *testing.T) {
 	if n == 0 {
 		t.Fatal("no request compared")
 	}
+}
+
+// shortcutEngines compiles spec twice, each on its own memory store: fast
+// as the gateway runs it, slow with the throttle index, the param memo and
+// the path shortcuts switched off (the reference).
+func shortcutEngines(t *testing.T, spec rules.Spec, o rules.Options) (fast, slow *rules.Engine) {
+	t.Helper()
+	engine := func(shortcuts bool) *rules.Engine {
+		st := memory.New(memory.Options{SweepEvery: -1})
+		t.Cleanup(func() { st.Close() })
+		o.Store = st
+		e, err := rules.Compile(spec, o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !shortcuts {
+			e.DisableShortcuts()
+		}
+		return e
+	}
+	return engine(true), engine(false)
 }
 
 // sameDecision compares what a decision tells its caller (Pending holds
